@@ -1,0 +1,31 @@
+// Package grants is the grant engine of the authorization server: one
+// Server, configured by a Config struct, composes the repositories of the
+// root package and the token makers of package tokens into http.Handlers.
+//
+// # Endpoints
+//
+// The token endpoint (TokenHandler) serves the authorization_code (with
+// PKCE), client_credentials and refresh_token grants, dispatching on
+// grant_type. Clients authenticate with client_secret_basic (RFC 6749
+// appendix B encoding), client_secret_post, or not at all when public.
+//
+// The authorization endpoint is the host's: it calls ParseAuthorizeRequest,
+// authenticates the user and asks consent however it likes, then calls
+// Approve or Deny, and the library writes the redirect. AuthorizeHandler
+// wraps all of that around one callback. Mount registers everything on an
+// http.ServeMux.
+//
+// # Guarantees
+//
+// Authorization codes and refresh tokens are single use through the
+// repositories' compare-and-set writes: of many concurrent redemptions one
+// wins. A replayed code, or a rotated refresh token presented again, revokes
+// every token of its grant family — but only once the request has passed
+// client authentication and PKCE, so a forged replay revokes nothing.
+// Tokens are stored before any response names them. Nothing is logged that
+// holds a secret or a token value; failures that are not protocol errors
+// reach the client as server_error without detail.
+//
+// The behaviour on the wire is specified item by item in the project's
+// CONFORMANCE.md, sections A–F, and tested here item by item.
+package grants

@@ -1,0 +1,112 @@
+package grants
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/oauthkit/oauth"
+	"github.com/oauthkit/oauth/tokens"
+)
+
+// grantTokens is what issuing produces: the values to send and the stored
+// records.
+type grantTokens struct {
+	access       string
+	accessRec    *oauth.AccessToken
+	refresh      string
+	refreshRec   *oauth.RefreshToken
+	accessScopes []string
+}
+
+// response returns the token endpoint answer for issued tokens.
+func (s *Server) response(t *grantTokens) *tokenResponse {
+	return &tokenResponse{
+		accessToken:  t.access,
+		expiresIn:    int64(s.accessLife / time.Second),
+		refreshToken: t.refresh,
+		scopes:       t.accessScopes,
+	}
+}
+
+// createAccessToken makes an access token in the configured format and
+// stores it, before anyone is told its value.
+func (s *Server) createAccessToken(ctx context.Context, client *oauth.Client, userID string, scopes []string, familyID string, now time.Time) (string, *oauth.AccessToken, error) {
+	value, id, err := tokens.NewOpaque(tokens.PrefixAccessToken)
+	if err != nil {
+		return "", nil, fmt.Errorf("grants: new access token: %w", err)
+	}
+	rec := &oauth.AccessToken{
+		ID:        id,
+		ClientID:  client.ID,
+		UserID:    userID,
+		Scopes:    scopes,
+		FamilyID:  familyID,
+		ExpiresAt: now.Add(s.accessLife),
+		CreatedAt: now,
+	}
+	if err := s.cfg.AccessTokens.CreateAccessToken(ctx, rec); err != nil {
+		return "", nil, fmt.Errorf("grants: store access token: %w", err)
+	}
+	return value, rec, nil
+}
+
+// newRefreshToken makes a refresh token record and its value; the caller
+// stores it (created or rotated in).
+func (s *Server) newRefreshToken(client *oauth.Client, userID string, scopes []string, familyID, accessID string, now time.Time) (string, *oauth.RefreshToken, error) {
+	value, id, err := tokens.NewOpaque(tokens.PrefixRefreshToken)
+	if err != nil {
+		return "", nil, fmt.Errorf("grants: new refresh token: %w", err)
+	}
+	return value, &oauth.RefreshToken{
+		ID:            id,
+		AccessTokenID: accessID,
+		ClientID:      client.ID,
+		UserID:        userID,
+		Scopes:        scopes,
+		FamilyID:      familyID,
+		ExpiresAt:     now.Add(s.refreshLife),
+		CreatedAt:     now,
+	}, nil
+}
+
+// issue creates and stores a new access token and, when withRefresh and the
+// refresh grant is on, a refresh token of the same family, in that order
+// (the refresh token refers to the access token). The hooks run once both
+// are stored.
+func (s *Server) issue(ctx context.Context, grantType string, client *oauth.Client, userID string, scopes []string, familyID string, withRefresh bool, now time.Time) (*grantTokens, error) {
+	access, at, err := s.createAccessToken(ctx, client, userID, scopes, familyID, now)
+	if err != nil {
+		return nil, err
+	}
+	t := &grantTokens{access: access, accessRec: at, accessScopes: scopes}
+	if withRefresh && s.cfg.RefreshTokens != nil {
+		t.refresh, t.refreshRec, err = s.newRefreshToken(client, userID, scopes, familyID, at.ID, now)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.cfg.RefreshTokens.CreateRefreshToken(ctx, t.refreshRec); err != nil {
+			return nil, fmt.Errorf("grants: store refresh token: %w", err)
+		}
+	}
+	s.accessTokenIssued(ctx, grantType, at)
+	if t.refreshRec != nil {
+		s.refreshTokenIssued(ctx, grantType, t.refreshRec, "")
+	}
+	return t, nil
+}
+
+// revokeFamily revokes every access and refresh token of a grant family.
+func (s *Server) revokeFamily(ctx context.Context, familyID string) (access, refresh int64, err error) {
+	access, err = s.cfg.AccessTokens.RevokeAccessTokenFamily(ctx, familyID)
+	if err != nil {
+		return 0, 0, fmt.Errorf("grants: revoke access token family: %w", err)
+	}
+	if s.cfg.RefreshTokens != nil {
+		refresh, err = s.cfg.RefreshTokens.RevokeRefreshTokenFamily(ctx, familyID)
+		if err != nil {
+			return access, 0, fmt.Errorf("grants: revoke refresh token family: %w", err)
+		}
+	}
+	return access, refresh, nil
+}

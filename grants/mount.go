@@ -1,0 +1,38 @@
+package grants
+
+import (
+	"net/http"
+	"strings"
+)
+
+// Mount registers the Server's endpoints on mux under prefix ("" or a path
+// such as "/oauth", without a trailing slash), with method patterns:
+//
+//	POST {prefix}/token      the token endpoint
+//	GET  {prefix}/authorize  authorize, when the authorization code grant is on
+//	POST {prefix}/authorize  and authorize is not nil
+//
+// Other methods on those paths receive 405 with an Allow header, in the
+// endpoint's own format (JSON at the token endpoint). authorize is the
+// host's authorization endpoint — its own handler around
+// ParseAuthorizeRequest, Approve and Deny, or AuthorizeHandler(fn).
+//
+// Like http.ServeMux.Handle, Mount panics if a pattern conflicts with one
+// already registered or prefix is malformed.
+func (s *Server) Mount(mux *http.ServeMux, prefix string, authorize http.Handler) {
+	if prefix != "" && (!strings.HasPrefix(prefix, "/") || strings.HasSuffix(prefix, "/") || strings.ContainsAny(prefix, "{} \t")) {
+		panic("grants: Mount prefix must be empty or start with / and not end with /: " + prefix)
+	}
+	token := s.TokenHandler()
+	mux.Handle("POST "+prefix+"/token", token)
+	mux.Handle(prefix+"/token", token) // 405 for every other method
+	if authorize != nil && s.cfg.AuthCodes != nil {
+		mux.Handle("GET "+prefix+"/authorize", authorize)
+		mux.Handle("POST "+prefix+"/authorize", authorize)
+		mux.Handle(prefix+"/authorize", http.HandlerFunc(s.authorizeMethodNotAllowed))
+	}
+}
+
+func (s *Server) authorizeMethodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	s.WriteAuthorizeError(w, r, &AuthorizeError{Err: errAuthorizeMethod})
+}

@@ -1,0 +1,218 @@
+package grants
+
+import (
+	"cmp"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/oauthkit/oauth"
+)
+
+// Defaults for the zero values of Config.
+const (
+	DefaultAccessTokenLifetime  = time.Hour
+	DefaultRefreshTokenLifetime = 30 * 24 * time.Hour
+	DefaultAuthCodeLifetime     = time.Minute
+	// MaxAuthCodeLifetime is the longest authorization code lifetime New
+	// accepts (RFC 6749 §4.1.2: "a maximum authorization code lifetime of
+	// 10 minutes is RECOMMENDED").
+	MaxAuthCodeLifetime = 10 * time.Minute
+)
+
+// AccessTokenFormat selects what access tokens look like on the wire.
+type AccessTokenFormat int
+
+const (
+	// AccessTokenOpaque issues random opaque values (256 bits, prefixed
+	// "oat_"); resource servers check them through the repository.
+	AccessTokenOpaque AccessTokenFormat = iota
+)
+
+// String returns the format's name.
+func (f AccessTokenFormat) String() string {
+	switch f {
+	case AccessTokenOpaque:
+		return "opaque"
+	default:
+		return fmt.Sprintf("AccessTokenFormat(%d)", int(f))
+	}
+}
+
+// Config configures a Server. Clients, Scopes and AccessTokens are
+// required; every other field has a useful zero value.
+type Config struct {
+	// Issuer is the authorization server's issuer identifier (RFC 8414
+	// §2): an http or https URL without query or fragment. It is sent as
+	// the iss parameter of every authorization response (RFC 9207) and
+	// must be byte-identical to the one in the metadata and in JWTs.
+	Issuer string
+
+	// Clients finds registered clients.
+	Clients oauth.ClientRepository
+	// Scopes knows which scopes exist.
+	Scopes oauth.ScopeRepository
+	// AccessTokens stores every issued access token, opaque or JWT.
+	AccessTokens oauth.AccessTokenRepository
+	// RefreshTokens stores refresh tokens. When nil, no refresh tokens are
+	// issued and the refresh_token grant is off.
+	RefreshTokens oauth.RefreshTokenRepository
+	// AuthCodes stores authorization codes. When nil, the authorization
+	// endpoint and the authorization_code grant are off.
+	AuthCodes oauth.AuthCodeRepository
+
+	// AccessTokenLifetime defaults to DefaultAccessTokenLifetime.
+	AccessTokenLifetime time.Duration
+	// RefreshTokenLifetime defaults to DefaultRefreshTokenLifetime.
+	RefreshTokenLifetime time.Duration
+	// AuthCodeLifetime defaults to DefaultAuthCodeLifetime and may not
+	// exceed MaxAuthCodeLifetime.
+	AuthCodeLifetime time.Duration
+	// RefreshGracePeriod lets a client that retries a refresh request —
+	// say after losing the response — present the refresh token it just
+	// rotated once more, within this time after the rotation, and receive
+	// a fresh pair instead of having its grant revoked. Zero, the default,
+	// allows no reuse at all (RFC 9700 §4.14.2).
+	RefreshGracePeriod time.Duration
+
+	// AccessTokenFormat selects opaque (the default) or JWT access tokens.
+	AccessTokenFormat AccessTokenFormat
+
+	// AllowPlainPKCE accepts the "plain" code challenge method. It is off
+	// by default: S256 is the only method RFC 9700 §2.1.1 recommends.
+	AllowPlainPKCE bool
+	// RequirePKCE requires a code challenge from confidential clients too
+	// (OAuth 2.1). Public clients always need one.
+	RequirePKCE bool
+
+	// FinalizeScopes, if set, applies the host's scope policy after the
+	// server's own checks (see FinalizeScopesFunc).
+	FinalizeScopes FinalizeScopesFunc
+
+	// ErrorPage, if set, writes the page shown for an authorization request
+	// that cannot be redirected back to its client (unknown client,
+	// unregistered redirect_uri). The Server has already set no-store and
+	// anti-framing headers; ErrorPage writes the status (e.Status) and a
+	// body that must escape what it echoes. When nil a minimal HTML page is
+	// written.
+	ErrorPage func(w http.ResponseWriter, r *http.Request, e *oauth.Error)
+
+	// MaxScopes is the most scope tokens a request may carry; it defaults
+	// to DefaultMaxScopes.
+	MaxScopes int
+	// MaxBodyBytes caps request bodies; it defaults to DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+
+	// Now returns the current time; it defaults to time.Now.
+	Now func() time.Time
+	// Logger receives the Server's logs; it defaults to slog.Default().
+	// Nothing logged holds a secret or a token value.
+	Logger *slog.Logger
+	// Hooks are called on notable events.
+	Hooks Hooks
+}
+
+// Server is the grant engine: it serves the token endpoint and the
+// authorization endpoint over the configured repositories. A Server keeps
+// no state between requests and is safe for concurrent use; several
+// Servers (in one process or many) may share one set of repositories.
+type Server struct {
+	cfg         Config
+	log         *slog.Logger
+	now         func() time.Time
+	maxScopes   int
+	maxBody     int64
+	accessLife  time.Duration
+	refreshLife time.Duration
+	codeLife    time.Duration
+
+	// grants maps a grant_type to its handler; the token endpoint
+	// dispatches on it.
+	grants map[string]grantFunc
+}
+
+// New checks the configuration and returns a Server.
+func New(cfg Config) (*Server, error) {
+	if err := checkIssuer(cfg.Issuer); err != nil {
+		return nil, err
+	}
+	if cfg.Clients == nil || cfg.Scopes == nil || cfg.AccessTokens == nil {
+		return nil, errors.New("grants: Config.Clients, Scopes and AccessTokens are required")
+	}
+	s := &Server{
+		cfg:         cfg,
+		log:         cfg.Logger,
+		now:         cfg.Now,
+		maxScopes:   cmp.Or(cfg.MaxScopes, DefaultMaxScopes),
+		maxBody:     cmp.Or(cfg.MaxBodyBytes, DefaultMaxBodyBytes),
+		accessLife:  cmp.Or(cfg.AccessTokenLifetime, DefaultAccessTokenLifetime),
+		refreshLife: cmp.Or(cfg.RefreshTokenLifetime, DefaultRefreshTokenLifetime),
+		codeLife:    cmp.Or(cfg.AuthCodeLifetime, DefaultAuthCodeLifetime),
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	switch {
+	case s.accessLife < time.Second || s.refreshLife < time.Second || s.codeLife < time.Second:
+		return nil, errors.New("grants: token and code lifetimes must be at least a second")
+	case s.codeLife > MaxAuthCodeLifetime:
+		return nil, fmt.Errorf("grants: AuthCodeLifetime %v exceeds %v", s.codeLife, MaxAuthCodeLifetime)
+	case cfg.RefreshGracePeriod < 0:
+		return nil, errors.New("grants: RefreshGracePeriod is negative")
+	case s.maxScopes < 1 || s.maxBody < 1024:
+		return nil, errors.New("grants: MaxScopes must be positive and MaxBodyBytes at least 1024")
+	}
+	switch cfg.AccessTokenFormat {
+	case AccessTokenOpaque:
+	default:
+		return nil, fmt.Errorf("grants: unknown access token format %v", cfg.AccessTokenFormat)
+	}
+	s.grants = map[string]grantFunc{
+		oauth.GrantClientCredentials: (*Server).clientCredentialsGrant,
+	}
+	if cfg.AuthCodes != nil {
+		s.grants[oauth.GrantAuthorizationCode] = (*Server).authorizationCodeGrant
+	}
+	if cfg.RefreshTokens != nil {
+		s.grants[oauth.GrantRefreshToken] = (*Server).refreshTokenGrant
+	}
+	return s, nil
+}
+
+// Issuer returns the configured issuer identifier.
+func (s *Server) Issuer() string { return s.cfg.Issuer }
+
+// checkIssuer requires an absolute http(s) URL without query or fragment.
+func checkIssuer(iss string) error {
+	u, err := url.Parse(iss)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
+		u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.User != nil {
+		return fmt.Errorf("grants: issuer %q is not an http(s) URL without query and fragment", iss)
+	}
+	return nil
+}
+
+func cmpOr[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+// newFamilyID returns a new grant family ID: 128 random bits, base64url.
+func newFamilyID() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("grants: family id: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
