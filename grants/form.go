@@ -108,12 +108,12 @@ func parseForm(s string, f *form) *oauth.Error {
 		if !ok {
 			return oauth.NewError(oauth.ErrCodeInvalidRequest, "malformed percent-encoding in the request")
 		}
-		if key == "" {
-			continue
-		}
 		value, ok = unescape(value)
 		if !ok {
 			return oauth.NewError(oauth.ErrCodeInvalidRequest, "malformed percent-encoding in parameter "+safeDescription(key))
+		}
+		if key == "" {
+			continue
 		}
 		if f.seen(key) {
 			if !f.wasRepeated(key) {

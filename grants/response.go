@@ -142,7 +142,7 @@ func appendJSONStringBody(buf []byte, s string) []byte {
 			switch {
 			case c == '"' || c == '\\':
 				buf = append(buf, '\\', c)
-			case c < 0x20 || c == '<' || c == '>' || c == '&' || c == 0x7f:
+			case c < 0x20 || c == '<' || c == '>' || c == '&':
 				buf = append(buf, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 			default:
 				buf = append(buf, c)
