@@ -7,10 +7,15 @@ import (
 	"github.com/oauthkit/oauth"
 )
 
+// cloneAccessToken returns a copy of t in one allocation when its scopes
+// are few.
 func cloneAccessToken(t *oauth.AccessToken) *oauth.AccessToken {
-	out := *t
-	out.Scopes = cloneStrings(t.Scopes)
-	return &out
+	out := &struct {
+		tok    oauth.AccessToken
+		scopes [inlineScopes]string
+	}{tok: *t}
+	out.tok.Scopes = scopesInto(&out.scopes, t.Scopes)
+	return &out.tok
 }
 
 // CreateAccessToken stores a copy of t. A zero CreatedAt is set to the
@@ -29,7 +34,7 @@ func (s *Store) CreateAccessToken(ctx context.Context, t *oauth.AccessToken) err
 		return fail(op, err)
 	}
 	rec := &accessRecord{tok: *t}
-	rec.tok.Scopes = cloneStrings(t.Scopes)
+	rec.tok.Scopes = scopesInto(&rec.scopes, t.Scopes)
 	rec.tok.ExpiresAt = t.ExpiresAt.UTC()
 	if t.CreatedAt.IsZero() {
 		rec.tok.CreatedAt = s.now()

@@ -7,10 +7,15 @@ import (
 	"github.com/oauthkit/oauth"
 )
 
+// cloneAuthCode returns a copy of c in one allocation when its scopes are
+// few.
 func cloneAuthCode(c *oauth.AuthCode) *oauth.AuthCode {
-	out := *c
-	out.Scopes = cloneStrings(c.Scopes)
-	return &out
+	out := &struct {
+		code   oauth.AuthCode
+		scopes [inlineScopes]string
+	}{code: *c}
+	out.code.Scopes = scopesInto(&out.scopes, c.Scopes)
+	return &out.code
 }
 
 // CreateAuthCode stores a copy of c. A zero CreatedAt is set to the store's

@@ -77,6 +77,7 @@ type Store struct {
 type accessRecord struct {
 	tok       oauth.AccessToken
 	keepUntil time.Time
+	scopes    [inlineScopes]string
 }
 
 // New returns an empty store.
@@ -215,6 +216,24 @@ func begin(ctx context.Context, op string) error {
 		return fail(op, err)
 	}
 	return nil
+}
+
+// inlineScopes is how many scopes a copied record carries in the same
+// allocation as the record itself; longer lists get their own.
+const inlineScopes = 4
+
+// scopesInto copies scopes into buf when they fit, else into a new slice.
+// The result's capacity is its length, so an append by the caller never
+// writes into buf's neighbours.
+func scopesInto(buf *[inlineScopes]string, scopes []string) []string {
+	if len(scopes) == 0 {
+		return nil
+	}
+	if len(scopes) <= inlineScopes {
+		n := copy(buf[:], scopes)
+		return buf[:n:n]
+	}
+	return slices.Clone(scopes)
 }
 
 func cloneStrings(s []string) []string {

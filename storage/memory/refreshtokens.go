@@ -7,10 +7,15 @@ import (
 	"github.com/oauthkit/oauth"
 )
 
+// cloneRefreshToken returns a copy of t in one allocation when its scopes
+// are few.
 func cloneRefreshToken(t *oauth.RefreshToken) *oauth.RefreshToken {
-	out := *t
-	out.Scopes = cloneStrings(t.Scopes)
-	return &out
+	out := &struct {
+		tok    oauth.RefreshToken
+		scopes [inlineScopes]string
+	}{tok: *t}
+	out.tok.Scopes = scopesInto(&out.scopes, t.Scopes)
+	return &out.tok
 }
 
 // storedRefreshToken validates t and returns the copy to store, with its
