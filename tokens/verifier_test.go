@@ -362,7 +362,7 @@ type tamperCase struct {
 
 // tamperCases builds the valid token of f and every way of breaking it
 // that CONFORMANCE items 58 and the issue list.
-func tamperCases(t *testing.T, f *fixture) []tamperCase {
+func tamperCases(t testing.TB, f *fixture) []tamperCase {
 	t.Helper()
 	priv, kid, alg := privateKey(t, f.keys)
 	jalg := jwa.SignatureAlgorithm(alg)
@@ -504,14 +504,14 @@ func tamperCases(t *testing.T, f *fixture) []tamperCase {
 func b64str(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
 
 // signRawPayload signs a payload that need not be JSON.
-func signRawPayload(t *testing.T, alg jwa.SignatureAlgorithm, key any, hdr map[string]any, payload string) string {
+func signRawPayload(t testing.TB, alg jwa.SignatureAlgorithm, key any, hdr map[string]any, payload string) string {
 	t.Helper()
 	return signPayload(t, alg, key, hdr, []byte(payload))
 }
 
 // signRawHeader signs claims under a header given as is, with jwx's
 // signer, for headers jws.Sign refuses to build.
-func signRawHeader(t *testing.T, alg jwa.SignatureAlgorithm, key any, hdr, claims map[string]any) string {
+func signRawHeader(t testing.TB, alg jwa.SignatureAlgorithm, key any, hdr, claims map[string]any) string {
 	t.Helper()
 	input := b64json(t, hdr) + "." + b64json(t, claims)
 	signer, err := jws.NewSigner(alg)
@@ -525,14 +525,14 @@ func signRawHeader(t *testing.T, alg jwa.SignatureAlgorithm, key any, hdr, claim
 	return input + "." + base64.RawURLEncoding.EncodeToString(sig)
 }
 
-func mustRSA(t *testing.T) any {
+func mustRSA(t testing.TB) any {
 	t.Helper()
 	priv, _, _ := privateKey(t, cachedKeySet(t, "rsa-for-confusion", tokens.RS256))
 	return priv
 }
 
 // mustGenerate returns a key set other than the fixtures' for alg.
-func mustGenerate(t *testing.T, alg string) *tokens.KeySet {
+func mustGenerate(t testing.TB, alg string) *tokens.KeySet {
 	t.Helper()
 	return cachedKeySet(t, "other-"+alg, alg)
 }
