@@ -32,18 +32,36 @@ func (s *Server) response(t *grantTokens) *tokenResponse {
 // createAccessToken makes an access token in the configured format and
 // stores it, before anyone is told its value.
 func (s *Server) createAccessToken(ctx context.Context, client *oauth.Client, userID string, scopes []string, familyID string, now time.Time) (string, *oauth.AccessToken, error) {
-	value, id, err := tokens.NewOpaque(tokens.PrefixAccessToken)
-	if err != nil {
-		return "", nil, fmt.Errorf("grants: new access token: %w", err)
-	}
 	rec := &oauth.AccessToken{
-		ID:        id,
 		ClientID:  client.ID,
 		UserID:    userID,
 		Scopes:    scopes,
 		FamilyID:  familyID,
 		ExpiresAt: now.Add(s.accessLife),
 		CreatedAt: now,
+	}
+	var value string
+	var err error
+	if s.cfg.AccessTokenFormat == AccessTokenJWT {
+		subject := userID
+		if subject == "" {
+			subject = client.ID
+		}
+		c := tokens.Claims{
+			Issuer:    s.cfg.Issuer,
+			Subject:   subject,
+			ClientID:  client.ID,
+			Scopes:    scopes,
+			IssuedAt:  now,
+			ExpiresAt: rec.ExpiresAt,
+		}
+		value, err = s.cfg.JWTIssuer.Issue(&c)
+		rec.ID = c.ID
+	} else {
+		value, rec.ID, err = tokens.NewOpaque(tokens.PrefixAccessToken)
+	}
+	if err != nil {
+		return "", nil, fmt.Errorf("grants: new access token: %w", err)
 	}
 	if err := s.cfg.AccessTokens.CreateAccessToken(ctx, rec); err != nil {
 		return "", nil, fmt.Errorf("grants: store access token: %w", err)

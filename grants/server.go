@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/oauthkit/oauth"
+	"github.com/oauthkit/oauth/tokens"
 )
 
 // Defaults for the zero values of Config.
@@ -32,6 +33,11 @@ const (
 	// AccessTokenOpaque issues random opaque values (256 bits, prefixed
 	// "oat_"); resource servers check them through the repository.
 	AccessTokenOpaque AccessTokenFormat = iota
+	// AccessTokenJWT issues JWT access tokens (RFC 9068) signed by
+	// Config.JWTIssuer; each is also stored by its jti, so that revoking
+	// it, or its grant family, is seen by resource servers that consult the
+	// repository.
+	AccessTokenJWT
 )
 
 // String returns the format's name.
@@ -39,6 +45,8 @@ func (f AccessTokenFormat) String() string {
 	switch f {
 	case AccessTokenOpaque:
 		return "opaque"
+	case AccessTokenJWT:
+		return "jwt"
 	default:
 		return fmt.Sprintf("AccessTokenFormat(%d)", int(f))
 	}
@@ -82,6 +90,12 @@ type Config struct {
 
 	// AccessTokenFormat selects opaque (the default) or JWT access tokens.
 	AccessTokenFormat AccessTokenFormat
+	// JWTIssuer signs JWT access tokens; it is required with
+	// AccessTokenJWT and must be nil otherwise. The tokens' iss is always
+	// Issuer (a JWTIssuer.Issuer, if set, must equal it); their aud is
+	// JWTIssuer.Audience; their sub is the user, or the client for client
+	// credentials.
+	JWTIssuer *tokens.JWTIssuer
 
 	// AllowPlainPKCE accepts the "plain" code challenge method. It is off
 	// by default: S256 is the only method RFC 9700 §2.1.1 recommends.
@@ -172,6 +186,16 @@ func New(cfg Config) (*Server, error) {
 	}
 	switch cfg.AccessTokenFormat {
 	case AccessTokenOpaque:
+		if cfg.JWTIssuer != nil {
+			return nil, errors.New("grants: JWTIssuer is set but AccessTokenFormat is opaque")
+		}
+	case AccessTokenJWT:
+		if cfg.JWTIssuer == nil || cfg.JWTIssuer.Keys == nil {
+			return nil, errors.New("grants: AccessTokenJWT needs a JWTIssuer with Keys")
+		}
+		if cfg.JWTIssuer.Issuer != "" && cfg.JWTIssuer.Issuer != cfg.Issuer {
+			return nil, fmt.Errorf("grants: JWTIssuer.Issuer %q differs from Issuer %q", cfg.JWTIssuer.Issuer, cfg.Issuer)
+		}
 	default:
 		return nil, fmt.Errorf("grants: unknown access token format %v", cfg.AccessTokenFormat)
 	}
