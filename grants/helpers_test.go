@@ -489,4 +489,3 @@ func validDescription(s string) bool {
 	}
 	return true
 }
-
