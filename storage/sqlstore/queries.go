@@ -31,10 +31,10 @@ type queries struct {
 	findClient, insertClient, updateClient, existsClient, listClients string
 	deleteClient                                                      [5]string
 
-	findScopes                                   [maxInList + 1]string
-	insertScope, updateScope, existsScope        string
-	deleteScope, listScopes                      string
-	findAccess, insertAccess, revokeAccess       string
+	findScopes                                    [maxInList + 1]string
+	insertScope, updateScope, existsScope         string
+	deleteScope, listScopes                       string
+	findAccess, insertAccess, revokeAccess        string
 	existsAccess, revokeAccessFamily, purgeAccess string
 
 	findRefresh, insertRefresh, rotateRefresh, revokeRefresh string

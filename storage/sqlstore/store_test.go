@@ -302,7 +302,11 @@ func TestInvalidInputWritesNothing(t *testing.T) {
 			}, func() error { _, err := s.FindClient(ctx, "r"); return err }},
 			{"client NUL in name", func() error { c := newClient("z"); c.Name = "a\x00b"; return s.CreateClient(ctx, c) },
 				func() error { _, err := s.FindClient(ctx, "z"); return err }},
-			{"client time past 9999", func() error { c := newClient("y"); c.CreatedAt = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC); return s.CreateClient(ctx, c) },
+			{"client time past 9999", func() error {
+				c := newClient("y")
+				c.CreatedAt = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+				return s.CreateClient(ctx, c)
+			},
 				func() error { _, err := s.FindClient(ctx, "y"); return err }},
 			{"scope description 256 bytes", func() error { return s.CreateScope(ctx, &oauth.Scope{ID: "s", Description: long(256)}) },
 				func() error {
@@ -314,7 +318,11 @@ func TestInvalidInputWritesNothing(t *testing.T) {
 				}},
 			{"access token id 101 bytes", func() error { return s.CreateAccessToken(ctx, newAccess(long(101), "c", "f", exp)) },
 				func() error { _, err := s.FindAccessToken(ctx, long(101)); return err }},
-			{"access token user id 256 bytes", func() error { a := newAccess("u", "c", "f", exp); a.UserID = long(256); return s.CreateAccessToken(ctx, a) },
+			{"access token user id 256 bytes", func() error {
+				a := newAccess("u", "c", "f", exp)
+				a.UserID = long(256)
+				return s.CreateAccessToken(ctx, a)
+			},
 				func() error { _, err := s.FindAccessToken(ctx, "u"); return err }},
 			{"access token scopes over 4000 bytes", func() error {
 				a := newAccess("sc", "c", "f", exp)
@@ -331,17 +339,29 @@ func TestInvalidInputWritesNothing(t *testing.T) {
 				func() error { _, err := s.FindRefreshToken(ctx, "rt"); return err }},
 			{"refresh token unknown client", func() error { return s.CreateRefreshToken(ctx, newRefresh("rt2", "at", "nobody", "f", exp)) },
 				func() error { _, err := s.FindRefreshToken(ctx, "rt2"); return err }},
-			{"auth code challenge 129 bytes", func() error { c := newAuthCode("ch", "c", exp); c.CodeChallenge = long(129); return s.CreateAuthCode(ctx, c) },
+			{"auth code challenge 129 bytes", func() error {
+				c := newAuthCode("ch", "c", exp)
+				c.CodeChallenge = long(129)
+				return s.CreateAuthCode(ctx, c)
+			},
 				func() error { _, err := s.FindAuthCode(ctx, "ch"); return err }},
 			{"auth code without user", func() error { c := newAuthCode("nu", "c", exp); c.UserID = ""; return s.CreateAuthCode(ctx, c) },
 				func() error { _, err := s.FindAuthCode(ctx, "nu"); return err }},
-			{"auth code redirect uri 2001 bytes", func() error { c := newAuthCode("ru", "c", exp); c.RedirectURI = "https://a/" + long(1991); return s.CreateAuthCode(ctx, c) },
+			{"auth code redirect uri 2001 bytes", func() error {
+				c := newAuthCode("ru", "c", exp)
+				c.RedirectURI = "https://a/" + long(1991)
+				return s.CreateAuthCode(ctx, c)
+			},
 				func() error { _, err := s.FindAuthCode(ctx, "ru"); return err }},
 			{"device user code 17 bytes", func() error { return s.CreateDeviceCode(ctx, newDeviceCode("dc", strings.Repeat("B", 17), "c", exp)) },
 				func() error { _, err := s.FindDeviceCode(ctx, "dc"); return err }},
 			{"device unknown client", func() error { return s.CreateDeviceCode(ctx, newDeviceCode("dc2", "BBBB", "nobody", exp)) },
 				func() error { _, err := s.FindDeviceCode(ctx, "dc2"); return err }},
-			{"device interval 1.5s", func() error { dc := newDeviceCode("dc3", "CCCC", "c", exp); dc.Interval = 1500 * time.Millisecond; return s.CreateDeviceCode(ctx, dc) },
+			{"device interval 1.5s", func() error {
+				dc := newDeviceCode("dc3", "CCCC", "c", exp)
+				dc.Interval = 1500 * time.Millisecond
+				return s.CreateDeviceCode(ctx, dc)
+			},
 				func() error { _, err := s.FindDeviceCode(ctx, "dc3"); return err }},
 		}
 		for _, tt := range tests {
