@@ -115,8 +115,9 @@ func (s *Store) FindDeviceCodeByUserCode(ctx context.Context, userCode string) (
 // instant as a racing poll) adds 5 seconds to the interval and returns the
 // updated record with an error wrapping oauth.ErrSlowDown; every poll, too
 // fast or not, sets LastPolledAt. It returns an error wrapping
-// oauth.ErrNotFound if there is no such code and oauth.ErrExpired, writing
-// nothing, if it expired at or before now.
+// oauth.ErrNotFound if there is no such code, oauth.ErrExpired, writing
+// nothing, if it expired at or before now, and oauth.ErrInvalid if now is
+// zero.
 func (s *Store) PollDeviceCode(ctx context.Context, id string, now time.Time) (*oauth.DeviceCode, error) {
 	const op = "poll device code"
 	if err := begin(ctx, op); err != nil {

@@ -103,8 +103,9 @@ func (s *Store) FindRefreshToken(ctx context.Context, id string) (*oauth.Refresh
 // oauth.ErrNotFound if there is no token oldID, oauth.ErrAlreadyUsed if it
 // was rotated or revoked before (expired or not), oauth.ErrExpired if it
 // expired at or before now, oauth.ErrInvalid if next fails validation or
-// its client or access token does not exist, and oauth.ErrDuplicate if
-// next's ID exists; in each of these cases nothing is written.
+// its client or access token does not exist or now is zero, and
+// oauth.ErrDuplicate if next's ID exists; in each of these cases nothing is
+// written.
 func (s *Store) RotateRefreshToken(ctx context.Context, oldID string, next *oauth.RefreshToken, now time.Time) error {
 	const op = "rotate refresh token"
 	if err := begin(ctx, op); err != nil {

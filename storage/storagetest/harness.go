@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	mathrand "math/rand/v2"
 	"reflect"
 	"slices"
 	"testing"
@@ -269,19 +270,9 @@ func (h *harness) authCode(clientID string) *oauth.AuthCode {
 func userCode() string {
 	b := make([]byte, 8)
 	for i := range b {
-		b[i] = oauth.UserCodeAlphabet[randIntN(len(oauth.UserCodeAlphabet))]
+		b[i] = oauth.UserCodeAlphabet[mathrand.IntN(len(oauth.UserCodeAlphabet))]
 	}
 	return string(b)
-}
-
-func randIntN(n int) int {
-	var b [1]byte
-	for {
-		_, _ = rand.Read(b[:])
-		if int(b[0]) < 256-256%n {
-			return int(b[0]) % n
-		}
-	}
 }
 
 // newDeviceCode returns a valid pending device code with a 5-second

@@ -3,7 +3,7 @@ package storagetest
 import (
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -55,7 +55,7 @@ func (h *harness) wantOneWinner(what string, errs []error, loser error) int {
 		for msg, n := range other {
 			lines = append(lines, fmt.Sprintf("%d× %s", n, msg))
 		}
-		sort.Strings(lines)
+		slices.Sort(lines)
 		h.t.Errorf("%s: losers got errors other than %q: %s", what, loser, strings.Join(lines, "; "))
 	}
 	if wins != 1 {
