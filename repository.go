@@ -83,8 +83,10 @@ type AccessTokenRepository interface {
 	// in one write and returns how many were live before it.
 	RevokeAccessTokenFamily(ctx context.Context, familyID string) (int64, error)
 	// PurgeAccessTokens deletes tokens that expired before the given time
-	// and returns how many. A token that a refresh token still live at that
-	// time refers to is kept.
+	// and returns how many. A token that a refresh token not yet expired at
+	// that time refers to is kept — revoked and rotated refresh tokens
+	// included, so that reuse detection and the refresh tokens themselves
+	// survive (the SQL schema cascades from access to refresh tokens).
 	PurgeAccessTokens(ctx context.Context, before time.Time) (int64, error)
 }
 
@@ -161,8 +163,8 @@ type DeviceCodeRepository interface {
 	// ApproveDeviceCode.
 	DenyDeviceCode(ctx context.Context, id, userID string, now time.Time) error
 	// RedeemDeviceCode marks an approved code redeemed in one
-	// compare-and-set and returns it: of many concurrent calls exactly one
-	// succeeds. It returns ErrNotFound, ErrAlreadyUsed if it was redeemed
+	// compare-and-set and returns it as after the redemption (Revoked true):
+	// of many concurrent calls exactly one succeeds. It returns ErrNotFound, ErrAlreadyUsed if it was redeemed
 	// before, ErrNotApproved if it is pending or denied, or ErrExpired if it
 	// expired at or before now.
 	RedeemDeviceCode(ctx context.Context, id string, now time.Time) (*DeviceCode, error)
