@@ -13,13 +13,14 @@ import (
 // tokens at O(1) per operation with no per-entry bookkeeping.
 type cache struct {
 	mu        sync.Mutex
-	half      int
+	half      int  // the size of one generation
+	keepPrev  bool // false for a cache of one entry
 	cur, prev map[[sha256.Size]byte]*Claims
 }
 
 func newCache(size int) *cache {
 	half := max(size/2, 1)
-	return &cache{half: half, cur: make(map[[sha256.Size]byte]*Claims, half)}
+	return &cache{half: half, keepPrev: size >= 2, cur: make(map[[sha256.Size]byte]*Claims, half)}
 }
 
 // get returns the claims cached under key if they have not expired at now.
@@ -49,7 +50,11 @@ func (c *cache) put(key [sha256.Size]byte, cl *Claims) {
 
 func (c *cache) putLocked(key [sha256.Size]byte, cl *Claims) {
 	if len(c.cur) >= c.half {
-		c.prev, c.cur = c.cur, make(map[[sha256.Size]byte]*Claims, c.half)
+		old := c.cur
+		c.cur, c.prev = make(map[[sha256.Size]byte]*Claims, c.half), nil
+		if c.keepPrev {
+			c.prev = old
+		}
 	}
 	c.cur[key] = cl
 }
