@@ -181,15 +181,6 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	return c, nil
 }
 
-// jwtHeader is the part of a JWS protected header the verifier reads.
-type jwtHeader struct {
-	Alg  string          `json:"alg"`
-	Kid  string          `json:"kid"`
-	Typ  string          `json:"typ"`
-	Crit json.RawMessage `json:"crit"`
-	B64  json.RawMessage `json:"b64"`
-}
-
 var b64 = base64.RawURLEncoding.Strict()
 
 func (v *Verifier) verifyJWT(ctx context.Context, token string, now time.Time) (*Claims, error) {
@@ -207,31 +198,40 @@ func (v *Verifier) verifyJWT(ctx context.Context, token string, now time.Time) (
 	if err != nil {
 		return nil, invalidToken("malformed token header")
 	}
-	var h jwtHeader
-	if err := json.Unmarshal(raw, &h); err != nil {
+	// A map, not a struct: member names are case-sensitive (RFC 7515 §4),
+	// and encoding/json matches struct fields without case.
+	var h map[string]any
+	if err := json.Unmarshal(raw, &h); err != nil || h == nil {
 		return nil, invalidToken("malformed token header")
 	}
-	if h.Crit != nil || h.B64 != nil {
+	alg, okAlg := h["alg"].(string)
+	kid, okKid := h["kid"].(string)
+	typ, okTyp := h["typ"].(string)
+	_, crit := h["crit"]
+	_, b64Member := h["b64"]
+	switch {
+	case crit || b64Member:
 		return nil, invalidToken("unsupported token header")
-	}
-	if !isAccessTokenType(h.Typ) {
+	case !okTyp && h["typ"] != nil, !okKid && h["kid"] != nil:
+		return nil, invalidToken("malformed token header")
+	case !isAccessTokenType(typ):
 		return nil, invalidToken("not an access token (typ)")
 	}
-	jv, ok := v.verifiers[h.Alg]
-	if !ok {
+	jv, ok := v.verifiers[alg]
+	if !ok || !okAlg {
 		return nil, invalidToken("algorithm not allowed")
 	}
-	if h.Kid == "" {
+	if kid == "" {
 		return nil, invalidToken("no key id")
 	}
-	pk, err := v.Keys.PublicKey(ctx, h.Kid)
+	pk, err := v.Keys.PublicKey(ctx, kid)
 	if errors.Is(err, ErrUnknownKey) {
 		return nil, invalidToken("unknown key")
 	}
 	if err != nil {
-		return nil, fmt.Errorf("tokens: verify: find key %q: %w", h.Kid, err)
+		return nil, fmt.Errorf("tokens: verify: find key %q: %w", kid, err)
 	}
-	if (pk.Algorithm != "" && pk.Algorithm != h.Alg) || !keyFits(h.Alg, pk.Key) {
+	if (pk.Algorithm != "" && pk.Algorithm != alg) || !keyFits(alg, pk.Key) {
 		return nil, invalidToken("key does not fit the algorithm")
 	}
 	sig, err := b64.DecodeString(sigB64)

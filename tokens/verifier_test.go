@@ -452,6 +452,8 @@ func tamperCases(t testing.TB, f *fixture) []tamperCase {
 		{name: "typ application/", token: sign(map[string]any{"typ": "application/"}, nil), desc: "typ"},
 		{name: "typ not a string", token: signRawHeader(t, jalg, priv, map[string]any{"alg": alg, "kid": kid, "typ": 1}, claimsMap()), desc: "malformed token header"},
 		{name: "kid not a string", token: signRawHeader(t, jalg, priv, map[string]any{"alg": alg, "kid": 1, "typ": "at+jwt"}, claimsMap()), desc: "malformed token header"},
+		{name: "header member names in upper case", token: signRawHeader(t, jalg, priv, map[string]any{"ALG": alg, "KID": kid, "TYP": "at+jwt"}, claimsMap()), desc: "typ"},
+		{name: "header member names capitalized, typ right", token: signRawHeader(t, jalg, priv, map[string]any{"Alg": alg, "Kid": kid, "typ": "at+jwt"}, claimsMap()), desc: "algorithm not allowed"},
 		{name: "valid: duplicate-free raw header", token: signRawHeader(t, jalg, priv, map[string]any{"alg": alg, "kid": kid, "typ": "at+jwt"}, claimsMap())},
 		{name: "crit header", token: sign(map[string]any{"crit": []string{"exp"}, "exp": 1}, nil), desc: "unsupported token header"},
 		{name: "b64 header", token: sign(map[string]any{"b64": true}, nil), desc: "unsupported token header"},
