@@ -260,3 +260,21 @@ func TestPKCE(t *testing.T) {
 		})
 	}
 }
+
+// TestCodeReplayAfterExpiry: a consumed code replayed after it expired is
+// still a replay (RFC 6749 §4.1.2), and revokes its family.
+func TestCodeReplayAfterExpiry(t *testing.T) {
+	f := newFixture(t)
+	verifier, challenge := newVerifier(t)
+	code := f.codeFor(authParams(idC, redirectC, challenge))
+	res := f.token(codeExchange(code, redirectC, verifier).withBasic(idC, secretC))
+	wantTokens(t, res)
+	f.clock.Advance(time.Hour)
+	wantError(t, f.token(codeExchange(code, redirectC, verifier).withBasic(idC, secretC)), 400, oauth.ErrCodeInvalidGrant)
+	if f.refreshRecord(res.str("refresh_token")).Revoked != true {
+		t.Errorf("refresh token of the family not revoked by a late replay")
+	}
+	if _, _, _, n, _ := f.events.counts(); n != 1 {
+		t.Errorf("CodeReplayDetected fired %d times; want 1", n)
+	}
+}
