@@ -141,7 +141,7 @@ func TestSQLitePragmas(t *testing.T) {
 
 func TestSQLiteDSN(t *testing.T) {
 	got := sqlstore.SQLiteDSN("/tmp/a b/100%?#.db")
-	want := "file:/tmp/a b/100%25%3f%23.db?_journal_mode=WAL&_busy_timeout=5000&_foreign_keys=on&_synchronous=NORMAL&_txlock=immediate"
+	want := "file:/tmp/a b/100%25%3f%23.db?_journal_mode=WAL&_busy_timeout=5000&_foreign_keys=on&_synchronous=NORMAL&_txlock=immediate&_stmt_cache_size=64"
 	if got != want {
 		t.Errorf("SQLiteDSN: got %q; want %q", got, want)
 	}
