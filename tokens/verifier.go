@@ -17,9 +17,9 @@ import (
 	"github.com/oauthkit/oauth"
 )
 
-// DefaultAlgorithms is the allow-list of a [Verifier] that sets none: the
-// algorithms a [KeySet] signs with.
-var DefaultAlgorithms = []string{ES256, RS256, EdDSA}
+// defaultAlgorithms is the allow-list of a Verifier that sets none: the
+// algorithms a KeySet signs with.
+var defaultAlgorithms = []string{ES256, RS256, EdDSA}
 
 // verifiable lists every algorithm a Verifier can be configured to accept:
 // asymmetric ones only. "none" and HS256/384/512 are absent on purpose.
@@ -66,9 +66,9 @@ type Verifier struct {
 	// Leeway is the clock skew allowed when checking exp, nbf and iat;
 	// zero allows none. A few seconds is typical.
 	Leeway time.Duration
-	// Algorithms is the allow-list of JWS algorithms; nil means
-	// DefaultAlgorithms. Only asymmetric algorithms can be listed: "none"
-	// and HS256/384/512 are never accepted.
+	// Algorithms is the allow-list of JWS algorithms; empty means ES256,
+	// RS256 and EdDSA. Only ES256/384/512, RS256/384/512, PS256/384/512 and
+	// EdDSA can be listed: "none" and HS256/384/512 are never accepted.
 	Algorithms []string
 	// AccessTokens, if set, is consulted for every token: a JWT's jti must
 	// name a stored token that is not revoked, and an opaque token is
@@ -104,8 +104,8 @@ func (v *Verifier) init() {
 			return
 		}
 		algs := v.Algorithms
-		if algs == nil {
-			algs = DefaultAlgorithms
+		if len(algs) == 0 {
+			algs = defaultAlgorithms
 		}
 		v.verifiers = make(map[string]jws.Verifier, len(algs))
 		for _, alg := range algs {

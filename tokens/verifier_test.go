@@ -538,3 +538,35 @@ func mustGenerate(t testing.TB, alg string) *tokens.KeySet {
 	t.Helper()
 	return cachedKeySet(t, "other-"+alg, alg)
 }
+
+// TestVerifyOtherAlgorithms: algorithms the KeySet does not sign with are
+// verified when allowed and the key fits: a PS256 token against an RSA key
+// published without alg. A key that names its alg accepts only that one.
+func TestVerifyOtherAlgorithms(t *testing.T) {
+	f := newFixture(t, tokens.RS256)
+	priv, kid, _ := privateKey(t, f.keys)
+	var set struct {
+		Keys []map[string]any `json:"keys"`
+	}
+	json.Unmarshal(f.keys.JWKS(), &set)
+	delete(set.Keys[0], "alg")
+	body, _ := json.Marshal(set)
+	srv := newJWKSServer(t, f.keys)
+	srv.set(false, body)
+	hdr := map[string]any{"typ": "at+jwt", "kid": kid}
+	ps256 := signJWT(t, jwa.PS256, priv, hdr, claimsMap())
+	rs512 := signJWT(t, jwa.RS512, priv, hdr, claimsMap())
+
+	remote := &tokens.Verifier{Issuer: testIssuer, Audience: testAudience, Now: f.clk.Now,
+		Keys: &tokens.RemoteKeySet{URL: srv.URL}, Algorithms: []string{"PS256", "RS256"}}
+	if _, err := remote.Verify(t.Context(), ps256); err != nil {
+		t.Fatalf("PS256 token, RSA key without alg, PS256 allowed: %v", err)
+	}
+	_, err := remote.Verify(t.Context(), rs512)
+	wantInvalid(t, err, "algorithm not allowed")
+
+	local := &tokens.Verifier{Issuer: testIssuer, Audience: testAudience, Now: f.clk.Now,
+		Keys: f.keys, Algorithms: []string{"PS256", "RS256"}}
+	_, err = local.Verify(t.Context(), ps256)
+	wantInvalid(t, err, "does not fit")
+}
