@@ -211,7 +211,9 @@ func inferAlg(pub crypto.PublicKey) string {
 // token header and signer.
 func newSigningKey(priv crypto.Signer, alg string) (*signingKey, error) {
 	if alg == "" {
-		alg = inferAlg(priv.Public())
+		if alg = inferAlg(priv.Public()); alg == "" {
+			return nil, fmt.Errorf("cannot sign with a %s key: use P-256 (ES256), RSA (RS256) or Ed25519 (EdDSA)", keyType(priv.Public()))
+		}
 	}
 	switch alg {
 	case ES256, RS256, EdDSA:
@@ -303,8 +305,8 @@ func keyType(pub crypto.PublicKey) string {
 	}
 }
 
-// signing returns the key that signs at now: of the keys active by then,
-// the one that activated last.
+// signing returns the key that signs at now: of the keys active and
+// published then, the one that activated last.
 func (s *KeySet) signing(now time.Time) *signingKey {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -317,7 +319,7 @@ func (s *KeySet) signingLocked(now time.Time) *signingKey {
 		if k.activates.After(now) {
 			break
 		}
-		if cur == nil || k.activates.After(cur.activates) {
+		if k.publishedAt(now) && (cur == nil || k.activates.After(cur.activates)) {
 			cur = k
 		}
 	}

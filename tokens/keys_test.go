@@ -461,3 +461,29 @@ func TestJWKSServesOverHTTP(t *testing.T) {
 		t.Fatalf("Cache-Control: got %q; want %q", cc, "public, max-age=300")
 	}
 }
+
+// TestWithdrawnKeyNeverSigns: a loaded set whose keys are all past their
+// withdrawal signs nothing and publishes nothing.
+func TestWithdrawnKeyNeverSigns(t *testing.T) {
+	f := newFixture(t, tokens.ES256)
+	data, _ := json.Marshal(f.keys)
+	var p map[string][]map[string]any
+	json.Unmarshal(data, &p)
+	p["keys"][0]["expires"] = t0.Format(time.RFC3339)
+	data, _ = json.Marshal(p)
+	var ks tokens.KeySet
+	if err := json.Unmarshal(data, &ks); err != nil {
+		t.Fatal(err)
+	}
+	ks.Now = f.clk.Now
+	if kid, _ := ks.SigningKey(); kid != "" {
+		t.Fatalf("SigningKey: got %q; want none", kid)
+	}
+	if got := string(ks.JWKS()); got != `{"keys":[]}` {
+		t.Fatalf("JWKS: got %s; want no keys", got)
+	}
+	iss := &tokens.JWTIssuer{Keys: &ks, Issuer: testIssuer, Audience: []string{testAudience}, Now: f.clk.Now}
+	if _, err := iss.Issue(validClaims()); err == nil || !strings.Contains(err.Error(), "no signing key") {
+		t.Fatalf("Issue: got %v; want no signing key", err)
+	}
+}
