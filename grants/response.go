@@ -63,9 +63,7 @@ func writeTokenResponse(w http.ResponseWriter, tr *tokenResponse) {
 		buf = appendJSONStringBody(buf, sc)
 	}
 	buf = append(buf, `"}`...)
-	h := w.Header()
-	setJSONHeaders(h)
-	h["Content-Length"] = []string{strconv.Itoa(len(buf))}
+	setJSONHeaders(w.Header())
 	w.WriteHeader(http.StatusOK)
 	w.Write(buf)
 }
