@@ -1,0 +1,288 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/oauthkit/oauth"
+	"github.com/oauthkit/oauth/grants"
+	"github.com/oauthkit/oauth/storage/sqlstore"
+	"github.com/oauthkit/oauth/tokens"
+)
+
+//go:embed web
+var webFS embed.FS
+
+// app is the host application: its own users, sessions and pages around
+// the library's grants.Server.
+type app struct {
+	cfg      *config
+	store    *sqlstore.Store
+	users    *userStore
+	sessions *sessionStore
+	oauth    *grants.Server
+	devices  deviceFlow
+
+	keyStore   *keyStore
+	keys       *tokens.KeySet
+	keyVersion int64
+
+	pages   map[string]*template.Template
+	log     *slog.Logger
+	limiter *limiter
+}
+
+// newApp loads (or creates) the signing keys and configures the grant
+// engine over the store.
+func newApp(ctx context.Context, cfg *config, store *sqlstore.Store, target dbTarget, log *slog.Logger) (*app, error) {
+	ks := &keyStore{db: store.DB(), dialect: target.dialect}
+	keys, version, err := ks.loadOrCreate(ctx, cfg.keyAlg)
+	if err != nil {
+		return nil, err
+	}
+	a := &app{
+		cfg:        cfg,
+		store:      store,
+		users:      newUserStore(store.DB()),
+		sessions:   &sessionStore{db: store.DB(), secure: strings.HasPrefix(cfg.issuer, "https:")},
+		keyStore:   ks,
+		keys:       keys,
+		keyVersion: version,
+		log:        log,
+		limiter:    newLimiter(10, 10*time.Minute),
+	}
+	a.devices = repoDeviceFlow{repo: store}
+	if a.pages, err = parsePages(); err != nil {
+		return nil, err
+	}
+	gcfg := grants.Config{
+		Issuer:               cfg.issuer,
+		Clients:              store,
+		Scopes:               store,
+		AccessTokens:         store,
+		RefreshTokens:        store,
+		AuthCodes:            store,
+		AccessTokenLifetime:  cfg.accessTokenLifetime,
+		RefreshTokenLifetime: cfg.refreshTokenLifetime,
+		AuthCodeLifetime:     cfg.authCodeLifetime,
+		RefreshGracePeriod:   cfg.refreshGrace,
+		AccessTokenFormat:    cfg.format(),
+		ErrorPage:            a.authorizeErrorPage,
+		Logger:               log,
+	}
+	if cfg.format() == grants.AccessTokenJWT {
+		gcfg.JWTIssuer = &tokens.JWTIssuer{Keys: keys, Issuer: cfg.issuer, Audience: []string{cfg.audience}}
+	}
+	if a.oauth, err = grants.New(gcfg); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Paths of the endpoints, under the issuer.
+const (
+	oauthPrefix  = "/oauth"
+	pathToken    = oauthPrefix + "/token"
+	pathAuthz    = oauthPrefix + "/authorize"
+	pathJWKS     = oauthPrefix + "/jwks"
+	pathDevice   = "/device"
+	pathMetadata = "/.well-known/oauth-authorization-server"
+	pathCallback = "/demo/callback"
+)
+
+// handler returns the host's mux with the library's endpoints mounted on
+// it, wrapped in request logging and security headers.
+func (a *app) handler() http.Handler {
+	mux := http.NewServeMux()
+	// The library's endpoints: token and authorize (with the host's own
+	// authorize handler around ParseAuthorizeRequest, Approve and Deny).
+	a.oauth.Mount(mux, oauthPrefix, http.HandlerFunc(a.authorize))
+	mux.Handle("GET "+pathJWKS, a.keys.Handler())
+
+	// The host's own pages.
+	mux.HandleFunc("GET /{$}", a.home)
+	mux.HandleFunc("GET /login", a.loginPage)
+	mux.HandleFunc("POST /login", a.login)
+	mux.HandleFunc("POST /logout", a.logout)
+	mux.HandleFunc("GET "+pathDevice, a.devicePage)
+	mux.HandleFunc("POST "+pathDevice, a.deviceLookup)
+	mux.HandleFunc("POST "+pathDevice+"/decide", a.deviceDecide)
+	mux.HandleFunc("GET "+pathCallback, a.demoCallback)
+	mux.HandleFunc("GET /static/style.css", serveCSS)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		if err := a.store.DB().PingContext(r.Context()); err != nil {
+			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("ok\n"))
+	})
+	return a.logRequests(securityHeaders(mux))
+}
+
+// securityHeaders forbids framing (RFC 9700 §4.16) and sniffing on every
+// response, and restricts pages to the server's own stylesheet.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// statusWriter records the status and size of a response.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	n, err := s.ResponseWriter.Write(b)
+	s.bytes += n
+	return n, err
+}
+
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// logRequests logs every request with slog: method, path (never the query,
+// which may hold a code), status, size and duration.
+func (a *app) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		a.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.Int("status", sw.status),
+			slog.Int("bytes", sw.bytes),
+			slog.Duration("duration", time.Since(start)),
+			slog.String("remote", r.RemoteAddr))
+	})
+}
+
+func serveCSS(w http.ResponseWriter, r *http.Request) {
+	b, err := webFS.ReadFile("web/style.css")
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	w.Write(b)
+}
+
+// parsePages parses each page with the layout.
+func parsePages() (map[string]*template.Template, error) {
+	pages := map[string]*template.Template{}
+	for _, name := range []string{"home", "login", "consent", "device", "device_confirm", "message", "callback"} {
+		t, err := template.ParseFS(webFS, "web/layout.html", "web/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("parse page %s: %w", name, err)
+		}
+		pages[name] = t
+	}
+	return pages, nil
+}
+
+// pageData is what every page receives.
+type pageData struct {
+	Title string
+	User  string // the signed-in user's name, "" if none
+	CSRF  string
+	Error string
+	Page  any
+}
+
+// render writes a page with the given status. Pages carry CSRF tokens and
+// personal data: they are never cached.
+func (a *app) render(w http.ResponseWriter, r *http.Request, status int, name string, d pageData) {
+	var buf bytes.Buffer
+	if err := a.pages[name].ExecuteTemplate(&buf, "layout", d); err != nil {
+		a.log.ErrorContext(r.Context(), "render page", "page", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// messagePage is the data of the message page.
+type messagePage struct {
+	Lines    []string
+	Code     string
+	Link     string
+	LinkText string
+}
+
+// message renders a page with a title and a few lines of text.
+func (a *app) message(w http.ResponseWriter, r *http.Request, status int, title string, lines ...string) {
+	a.render(w, r, status, "message", pageData{Title: title, Page: messagePage{Lines: lines, Link: "/", LinkText: "Home"}})
+}
+
+// serverError logs err and renders a page that says nothing about it.
+func (a *app) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	a.log.ErrorContext(r.Context(), "request failed", "path", r.URL.Path, "err", err)
+	a.message(w, r, http.StatusInternalServerError, "Something went wrong", "The server could not complete the request. Please try again.")
+}
+
+// authorizeErrorPage is the grants.Config.ErrorPage: the page shown for
+// an authorization request that cannot be sent back to its client.
+func (a *app) authorizeErrorPage(w http.ResponseWriter, r *http.Request, e *oauth.Error) {
+	status := e.Status
+	if status == 0 {
+		status = http.StatusBadRequest
+	}
+	lines := []string{"The application sent an authorization request that cannot be completed, so you were not sent back to it."}
+	if e.Description != "" {
+		lines = append(lines, "Reason: "+e.Description+".")
+	}
+	a.render(w, r, status, "message", pageData{Title: "Authorization error", Page: messagePage{Lines: lines, Code: e.Code, Link: "/", LinkText: "Home"}})
+}
+
+// userName returns the signed-in user's name for the page header.
+func (a *app) userName(ctx context.Context, sess *session) string {
+	if sess == nil || sess.userID == "" {
+		return ""
+	}
+	name, err := a.users.username(ctx, sess.userID)
+	if err != nil {
+		return ""
+	}
+	return name
+}
+
+// remoteHost is the client address a request came from, for throttling.
+func remoteHost(r *http.Request) string {
+	host := r.RemoteAddr
+	if i := strings.LastIndexByte(host, ':'); i >= 0 {
+		host = host[:i]
+	}
+	return host
+}

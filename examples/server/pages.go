@@ -1,0 +1,279 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+
+	"github.com/oauthkit/oauth"
+)
+
+// maxFormBytes caps the body of the host's own forms.
+const maxFormBytes = 16 << 10
+
+// parseForm reads a POSTed form of at most maxFormBytes.
+func parseForm(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	return r.ParseForm()
+}
+
+// homePage is the data of the home page.
+type homePage struct {
+	Issuer        string
+	Metadata      string
+	Endpoints     []endpoint
+	Demo          bool
+	DemoPassword  string
+	DemoAuthorize string
+}
+
+type endpoint struct{ Name, URL string }
+
+func (a *app) home(w http.ResponseWriter, r *http.Request) {
+	sess, err := a.sessions.get(r)
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	iss := a.cfg.issuer
+	p := homePage{
+		Issuer:   iss,
+		Metadata: iss + pathMetadata,
+		Endpoints: []endpoint{
+			{"Authorization endpoint", iss + pathAuthz},
+			{"Token endpoint", iss + pathToken},
+			{"JSON Web Key Set", iss + pathJWKS},
+			{"Device verification page", iss + pathDevice},
+		},
+	}
+	if a.cfg.demo {
+		p.Demo = true
+		p.DemoPassword = demoPassword
+		p.DemoAuthorize = a.demoAuthorizeURL()
+	}
+	d := pageData{Title: "Home", User: a.userName(r.Context(), sess), Page: p}
+	if sess != nil {
+		d.CSRF = sess.csrf
+	}
+	a.render(w, r, http.StatusOK, "home", d)
+}
+
+// loginPageData is the data of the sign-in page.
+type loginPageData struct {
+	Next     string
+	Username string
+}
+
+func (a *app) loginPage(w http.ResponseWriter, r *http.Request) {
+	sess, err := a.sessions.ensure(w, r)
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	next := safeNext(r.URL.Query().Get("next"))
+	a.render(w, r, http.StatusOK, "login", pageData{
+		Title: "Sign in", User: a.userName(r.Context(), sess), CSRF: sess.csrf,
+		Page: loginPageData{Next: next},
+	})
+}
+
+func (a *app) login(w http.ResponseWriter, r *http.Request) {
+	if err := parseForm(w, r); err != nil {
+		a.message(w, r, http.StatusBadRequest, "Bad request", "The form could not be read.")
+		return
+	}
+	sess, err := a.sessions.get(r)
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	if !sess.validCSRF(r.PostForm.Get("csrf_token")) {
+		a.formExpired(w, r)
+		return
+	}
+	next := safeNext(r.PostForm.Get("next"))
+	username := r.PostForm.Get("username")
+	again := func(status int, msg string) {
+		a.render(w, r, status, "login", pageData{
+			Title: "Sign in", CSRF: sess.csrf, Error: msg,
+			Page: loginPageData{Next: next, Username: username},
+		})
+	}
+	host := remoteHost(r)
+	if !a.limiter.allow(host) {
+		again(http.StatusTooManyRequests, "Too many failed attempts. Wait a few minutes and try again.")
+		return
+	}
+	userID, err := a.users.AuthenticateUser(r.Context(), username, r.PostForm.Get("password"))
+	if errors.Is(err, oauth.ErrNotFound) {
+		a.limiter.fail(host)
+		again(http.StatusUnauthorized, "Wrong username or password.")
+		return
+	}
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	if _, err := a.sessions.login(w, r, sess, userID); err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	a.log.InfoContext(r.Context(), "signed in", "user_id", userID)
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (a *app) logout(w http.ResponseWriter, r *http.Request) {
+	if err := parseForm(w, r); err != nil {
+		a.message(w, r, http.StatusBadRequest, "Bad request", "The form could not be read.")
+		return
+	}
+	sess, err := a.sessions.get(r)
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	if !sess.validCSRF(r.PostForm.Get("csrf_token")) {
+		a.formExpired(w, r)
+		return
+	}
+	if err := a.sessions.logout(w, r, sess); err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// formExpired answers a form whose CSRF token does not match the session.
+func (a *app) formExpired(w http.ResponseWriter, r *http.Request) {
+	a.message(w, r, http.StatusForbidden, "This form has expired",
+		"The form was not sent from this site, or your session ended in the meantime. Go back, reload the page and try again.")
+}
+
+// safeNext returns next if it is a path on this server, "/" otherwise, so
+// that the sign-in page cannot be made to redirect elsewhere.
+func safeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n\t") {
+		return "/"
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+		return "/"
+	}
+	return next
+}
+
+// loginURL is the sign-in page that comes back to next.
+func loginURL(next string) string {
+	return "/login?next=" + url.QueryEscape(next)
+}
+
+// hiddenField is a name and value carried through a form.
+type hiddenField struct{ Name, Value string }
+
+// consentPage is the data of the consent page.
+type consentPage struct {
+	ClientName   string
+	ClientID     string
+	Scopes       []oauth.Scope
+	RedirectHost string
+	Action       string
+	Hidden       []hiddenField
+}
+
+// Parameters of the consent form that are the host's, not the
+// authorization request's.
+const (
+	paramDecision = "decision"
+	paramCSRF     = "csrf_token"
+)
+
+// authorize is the host's authorization endpoint around the library's
+// ParseAuthorizeRequest, Approve and Deny: it sends a visitor who has not
+// signed in to the sign-in page, shows the consent page, and on the
+// consent form's POST (which carries the request's parameters again, plus
+// the decision and the CSRF token) approves or denies.
+func (a *app) authorize(w http.ResponseWriter, r *http.Request) {
+	ar, err := a.oauth.ParseAuthorizeRequest(r)
+	if err != nil {
+		a.oauth.WriteAuthorizeError(w, r, err)
+		return
+	}
+	sess, err := a.sessions.get(r)
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	params, err := url.ParseQuery(ar.Query())
+	if err != nil {
+		a.serverError(w, r, fmt.Errorf("re-parse authorization request: %w", err))
+		return
+	}
+	decision := params.Get(paramDecision)
+	csrf := params.Get(paramCSRF)
+	params.Del(paramDecision)
+	params.Del(paramCSRF)
+	self := pathAuthz + "?" + params.Encode()
+
+	if sess == nil || sess.userID == "" {
+		http.Redirect(w, r, loginURL(self), http.StatusSeeOther)
+		return
+	}
+	if r.Method == http.MethodPost && decision != "" {
+		if !sess.validCSRF(csrf) {
+			a.formExpired(w, r)
+			return
+		}
+		switch decision {
+		case "approve":
+			// nil grants every requested scope; Approve writes the redirect
+			// (or an error redirect) itself.
+			if err := a.oauth.Approve(w, r, ar, sess.userID, nil); err != nil {
+				a.log.WarnContext(r.Context(), "approve failed", "client_id", ar.Client.ID, "err", err)
+			}
+		case "deny":
+			a.oauth.Deny(w, r, ar)
+		default:
+			a.message(w, r, http.StatusBadRequest, "Bad request", "Choose Allow or Deny.")
+		}
+		return
+	}
+
+	scopes, err := a.store.FindScopes(r.Context(), ar.Scopes)
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	hidden := make([]hiddenField, 0, len(params))
+	for _, k := range sortedKeys(params) {
+		for _, v := range params[k] {
+			hidden = append(hidden, hiddenField{k, v})
+		}
+	}
+	redirectHost := ar.RedirectURI
+	if u, err := url.Parse(ar.RedirectURI); err == nil && u.Host != "" {
+		redirectHost = u.Scheme + "://" + u.Host
+	}
+	a.render(w, r, http.StatusOK, "consent", pageData{
+		Title: "Allow access?", User: a.userName(r.Context(), sess), CSRF: sess.csrf,
+		Page: consentPage{
+			ClientName:   ar.Client.Name,
+			ClientID:     ar.Client.ID,
+			Scopes:       scopes,
+			RedirectHost: redirectHost,
+			Action:       pathAuthz,
+			Hidden:       hidden,
+		},
+	})
+}
+
+func sortedKeys(v url.Values) []string {
+	keys := make([]string, 0, len(v))
+	for k := range v {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
