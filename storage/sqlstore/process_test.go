@@ -122,10 +122,36 @@ func TestMultiProcess(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
 		dsn := newDatabase(t, d)
 		children := make([]*child, n)
+		// On the way out, close every child's stdin (which ends it), then
+		// wait for all of them.
+		t.Cleanup(func() {
+			for _, c := range children {
+				if c != nil {
+					c.stdin.Close()
+				}
+			}
+			for _, c := range children {
+				if c == nil {
+					continue
+				}
+				done := make(chan error, 1)
+				go func() { done <- c.cmd.Wait() }()
+				select {
+				case <-done:
+				case <-time.After(10 * time.Second):
+					c.cmd.Process.Kill()
+					<-done
+				}
+			}
+		})
 		for i := range children {
 			spec, _ := json.Marshal(childSpec{Dialect: d, DSN: dsn, Index: i})
 			c := &child{cmd: exec.Command(os.Args[0], "-test.run=^TestChildProcess$", "-test.count=1")}
 			c.cmd.Env = append(os.Environ(), childEnv+"="+string(spec))
+			if os.Getenv("GORACE") == "" {
+				// A race-enabled binary sleeps a second at exit by default.
+				c.cmd.Env = append(c.cmd.Env, "GORACE=atexit_sleep_ms=0")
+			}
 			c.cmd.Stderr = &c.stderr
 			var err error
 			if c.stdin, err = c.cmd.StdinPipe(); err != nil {
@@ -146,17 +172,6 @@ func TestMultiProcess(t *testing.T) {
 					c.lines <- sc.Text()
 				}
 			}()
-			t.Cleanup(func() {
-				c.stdin.Close()
-				done := make(chan error, 1)
-				go func() { done <- c.cmd.Wait() }()
-				select {
-				case <-done:
-				case <-time.After(10 * time.Second):
-					c.cmd.Process.Kill()
-					<-done
-				}
-			})
 			children[i] = c
 		}
 		for _, c := range children {
