@@ -75,7 +75,9 @@ func errPage(code, desc string) *AuthorizeError {
 
 // ParseAuthorizeRequest reads and validates an authorization request:
 // GET with a query, or POST with a form body (parameters may also be in the
-// query; a name in both counts as repeated).
+// query; a name in both counts as repeated). Other methods, HEAD included,
+// are refused: a request that can issue a code must not be one a browser
+// or a link checker sends on its own.
 //
 // Errors found before the redirect_uri is trusted are for an error page;
 // after that, they are for an error redirect to the client. Either way the
@@ -85,13 +87,16 @@ func (s *Server) ParseAuthorizeRequest(r *http.Request) (*AuthorizeRequest, erro
 	ctx := r.Context()
 	var f form
 	switch r.Method {
-	case http.MethodGet, http.MethodHead:
+	case http.MethodGet:
 		if err := parseForm(r.URL.RawQuery, &f); err != nil {
 			return nil, &AuthorizeError{Err: err}
 		}
 	case http.MethodPost:
 		if err := parseForm(r.URL.RawQuery, &f); err != nil {
 			return nil, &AuthorizeError{Err: err}
+		}
+		if r.ContentLength == 0 && r.Header.Get("Content-Type") == "" {
+			break // everything is in the query
 		}
 		if err := readBody(r, s.maxBody, &f); err != nil {
 			if pe := (*oauth.Error)(nil); errors.As(err, &pe) {

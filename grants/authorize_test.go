@@ -85,13 +85,27 @@ func TestAuthorizeMethods(t *testing.T) {
 	if res.status != http.StatusSeeOther || res.location(t).Query().Get("code") == "" {
 		t.Fatalf("POST: %d %q; want 303 with a code", res.status, res.header.Get("Location"))
 	}
-	for _, m := range []string{http.MethodPut, http.MethodDelete} {
+	// A query-only POST (a consent form posting back to the request URL).
+	r := httptest.NewRequest(http.MethodPost, "/oauth/authorize?"+authParams(idC, redirectC, challenge).Encode(), nil)
+	res = f.do(r)
+	if res.status != http.StatusSeeOther || res.location(t).Query().Get("code") == "" {
+		t.Fatalf("POST with an empty body: %d %q; want 303 with a code", res.status, res.header.Get("Location"))
+	}
+	consents := 0
+	f.consent = func(*http.Request, *grants.AuthorizeRequest) (grants.Consent, bool) {
+		consents++
+		return grants.Consent{UserID: "alice"}, true
+	}
+	for _, m := range []string{http.MethodHead, http.MethodPut, http.MethodDelete} {
 		r := httptest.NewRequest(m, "/oauth/authorize?"+authParams(idC, redirectC, challenge).Encode(), nil)
 		res := f.do(r)
 		if res.status != http.StatusMethodNotAllowed || !strings.Contains(res.header.Get("Allow"), "GET") {
 			t.Errorf("%s: status %d Allow %q; want 405 with Allow", m, res.status, res.header.Get("Allow"))
 		}
 		wantPageHeaders(t, res)
+	}
+	if consents != 0 {
+		t.Errorf("the consent callback ran %d times for HEAD, PUT or DELETE", consents)
 	}
 }
 

@@ -68,6 +68,9 @@ func parseBasic(header string) (id, secret string, ok bool, err error) {
 // or missing ones.
 func credentials(r *http.Request, f *form) (clientCredentials, *oauth.Error) {
 	bodyID, bodySecret := f.get("client_id"), f.get("client_secret")
+	if len(r.Header["Authorization"]) > 1 {
+		return clientCredentials{}, oauth.NewError(oauth.ErrCodeInvalidRequest, "more than one Authorization header")
+	}
 	if h := r.Header.Get("Authorization"); h != "" {
 		id, secret, basic, err := parseBasic(h)
 		if !basic {

@@ -55,14 +55,19 @@ func writeTokenResponse(w http.ResponseWriter, tr *tokenResponse) {
 		buf = append(buf, `,"refresh_token":`...)
 		buf = appendJSONString(buf, tr.refreshToken)
 	}
-	buf = append(buf, `,"scope":"`...)
-	for i, sc := range tr.scopes {
-		if i > 0 {
-			buf = append(buf, ' ')
+	if len(tr.scopes) > 0 {
+		// Always sent, though RFC 6749 §5.1 requires it only when it
+		// differs from the request: clients need not remember.
+		buf = append(buf, `,"scope":"`...)
+		for i, sc := range tr.scopes {
+			if i > 0 {
+				buf = append(buf, ' ')
+			}
+			buf = appendJSONStringBody(buf, sc)
 		}
-		buf = appendJSONStringBody(buf, sc)
+		buf = append(buf, '"')
 	}
-	buf = append(buf, `"}`...)
+	buf = append(buf, '}')
 	setJSONHeaders(w.Header())
 	w.WriteHeader(http.StatusOK)
 	w.Write(buf)

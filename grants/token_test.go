@@ -378,3 +378,31 @@ func TestFailedClientAuthConsumesNothing(t *testing.T) {
 		t.Errorf("replay/reuse hooks fired %d times", replays+reuses)
 	}
 }
+
+// TestTwoAuthorizationHeaders: credentials in two Authorization headers are
+// ambiguous and refused.
+func TestTwoAuthorizationHeaders(t *testing.T) {
+	f := newFixture(t)
+	r := newPost("/oauth/token", "grant_type=client_credentials")
+	r.Header.Add("Authorization", basicHeader(idC, secretC))
+	r.Header.Add("Authorization", basicHeader(idC2, secretC2))
+	wantError(t, f.do(r), 400, oauth.ErrCodeInvalidRequest)
+}
+
+// TestNoScopes: a grant of no scopes answers without a scope member.
+func TestNoScopes(t *testing.T) {
+	f := newFixture(t)
+	c, err := f.store.FindClient(t.Context(), idCC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Scopes = nil
+	if err := f.store.UpdateClient(t.Context(), c); err != nil {
+		t.Fatal(err)
+	}
+	res := f.token(tokenReq{form: ccForm()}.withBasic(idCC, secretCC))
+	wantTokens(t, res)
+	if _, ok := res.body["scope"]; ok {
+		t.Errorf("response %s has a scope member for no scopes", res.raw)
+	}
+}
