@@ -1,0 +1,367 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/oauthkit/oauth"
+	"github.com/oauthkit/oauth/storage/sqlstore"
+	"github.com/oauthkit/oauth/tokens"
+)
+
+// openTestStore opens the database a server runs on, for checks.
+func openTestStore(t *testing.T, db string) *sqlstore.Store {
+	t.Helper()
+	target, err := parseDBURL(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := openStore(context.Background(), target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	return store
+}
+
+// clientToken runs client credentials for id and secret at base.
+func clientToken(base, id, secret, scope string) (*oauth2.Token, error) {
+	cc := clientcredentials.Config{ClientID: id, ClientSecret: secret, TokenURL: base + pathToken, AuthStyle: oauth2.AuthStyleInHeader}
+	if scope != "" {
+		cc.Scopes = []string{scope}
+	}
+	return cc.Token(context.Background())
+}
+
+// expectCLIError runs a command that must fail with the exit code and one
+// line on stderr containing want.
+func expectCLIError(t *testing.T, db string, code int, want string, args ...string) {
+	t.Helper()
+	out, errOut, got := runCLI(t, nil, append([]string{"-db", db}, args...)...)
+	if got != code {
+		t.Errorf("server %s: exit %d; want %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), got, code, out, errOut)
+	}
+	if strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, want) {
+		t.Errorf("server %s: stderr %q; want one line containing %q", strings.Join(args, " "), errOut, want)
+	}
+}
+
+var secretLine = regexp.MustCompile(`client_secret: (\S+)`)
+
+func testAdmin(t *testing.T, inst *instance, db string) {
+	base := inst.base
+
+	out := mustCLI(t, db, "scope", "create", "-id", "files:read", "-description", "Read your files")
+	if !strings.Contains(out, "created scope files:read") {
+		t.Errorf("scope create: got %q", out)
+	}
+	if out := mustCLI(t, db, "scope", "list"); !strings.Contains(out, "files:read") || !strings.Contains(out, "Read your files") || !strings.Contains(out, "notes:write") {
+		t.Errorf("scope list lacks a scope:\n%s", out)
+	}
+
+	// A generated secret, printed once, that the running server accepts.
+	out = mustCLI(t, db, "client", "create", "-id", "cli-test", "-name", "Test App",
+		"-redirect-uri", "http://127.0.0.1:9/cb", "-redirect-uri", "http://127.0.0.1:9/cb2",
+		"-grant", "authorization_code", "-grant", "refresh_token", "-grant", "client_credentials",
+		"-scope", "files:read profile")
+	m := secretLine.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("client create: no secret printed:\n%s", out)
+	}
+	secret := m[1]
+	if raw, err := base64.RawURLEncoding.DecodeString(secret); err != nil || len(raw) != 32 {
+		t.Errorf("generated secret %q: want 256 bits, base64url", secret)
+	}
+	tok, err := clientToken(base, "cli-test", secret, "files:read")
+	if err != nil {
+		t.Fatalf("client credentials with the created client: %v", err)
+	}
+	if s, _ := tok.Extra("scope").(string); s != "files:read" {
+		t.Errorf("scope: got %q; want files:read", s)
+	}
+
+	out = mustCLI(t, db, "client", "list")
+	for _, want := range []string{"cli-test", "Test App", "http://127.0.0.1:9/cb http://127.0.0.1:9/cb2", "files:read profile", "demo-device", "device_code"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("client list lacks %q:\n%s", want, out)
+		}
+	}
+
+	// rotate-secret: the old secret stops working, the new one works.
+	out = mustCLI(t, db, "client", "rotate-secret", "-id", "cli-test")
+	m = regexp.MustCompile(`new client_secret for cli-test: (\S+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("rotate-secret printed no secret:\n%s", out)
+	}
+	if _, err := clientToken(base, "cli-test", secret, ""); retrieveCode(err) != oauth.ErrCodeInvalidClient {
+		t.Errorf("old secret after rotation: got %v; want invalid_client", err)
+	}
+	if _, err := clientToken(base, "cli-test", m[1], ""); err != nil {
+		t.Errorf("new secret after rotation: %v", err)
+	}
+
+	// A chosen secret (stored with bcrypt).
+	mustCLI(t, db, "client", "create", "-id", "chosen", "-secret", "a b+c%/ chosen", "-name", "Chosen",
+		"-grant", "client_credentials", "-scope", "profile")
+	if _, err := clientToken(base, "chosen", "a b+c%/ chosen", "profile"); err != nil {
+		t.Errorf("client with a chosen secret: %v", err)
+	}
+	mustCLI(t, db, "client", "create", "-id", "pub", "-public", "-name", "Public", "-redirect-uri", "http://127.0.0.1/cb",
+		"-grant", "authorization_code", "-scope", "profile")
+	if out := mustCLI(t, db, "client", "list"); !regexp.MustCompile(`pub\s+public`).MatchString(out) {
+		t.Errorf("client list does not show pub as public:\n%s", out)
+	}
+
+	// Errors: one line, non-zero exit.
+	expectCLIError(t, db, 1, `client "cli-test" already exists`, "client", "create", "-id", "cli-test", "-name", "X", "-grant", "client_credentials")
+	expectCLIError(t, db, 1, `scope "nope" does not exist`, "client", "create", "-id", "x2", "-name", "X", "-grant", "client_credentials", "-scope", "nope")
+	expectCLIError(t, db, 2, "-id is required", "client", "create", "-name", "X")
+	expectCLIError(t, db, 2, `unknown -grant "implicit-ish"`, "client", "create", "-id", "x3", "-name", "X", "-grant", "implicit-ish")
+	expectCLIError(t, db, 2, "needs at least one -redirect-uri", "client", "create", "-id", "x4", "-name", "X", "-grant", "authorization_code")
+	expectCLIError(t, db, 2, "public client cannot use the client_credentials", "client", "create", "-id", "x5", "-public", "-name", "X", "-grant", "client_credentials")
+	expectCLIError(t, db, 1, `client "pub" is public`, "client", "rotate-secret", "-id", "pub")
+	expectCLIError(t, db, 1, `no client "ghost"`, "client", "delete", "-id", "ghost")
+	expectCLIError(t, db, 1, `scope "files:read" already exists`, "scope", "create", "-id", "files:read")
+	expectCLIError(t, db, 2, "unknown command", "frobnicate")
+	expectCLIError(t, db, 2, "flag provided but not defined", "client", "list", "-bogus")
+
+	mustCLI(t, db, "client", "delete", "-id", "cli-test")
+	if _, err := clientToken(base, "cli-test", m[1], ""); retrieveCode(err) != oauth.ErrCodeInvalidClient {
+		t.Errorf("deleted client: got %v; want invalid_client", err)
+	}
+
+	// A user created by the CLI signs in on the running server.
+	pw := "pw-" + rand.Text()
+	if out := mustCLI(t, db, "user", "create", "-username", "alice", "-password", pw); !strings.Contains(out, "created user alice") {
+		t.Errorf("user create: got %q", out)
+	}
+	expectCLIError(t, db, 1, "user already exists", "user", "create", "-username", "alice", "-password", pw)
+	expectCLIError(t, db, 1, "shorter than 8", "user", "create", "-username", "bob", "-password", "short")
+	b := newBrowser(t)
+	if loc := b.signIn(base+"/login", base, "alice", pw); loc != base+"/" {
+		t.Errorf("alice's sign-in: redirected to %s; want %s/", loc, base)
+	}
+
+	out = mustCLI(t, db, "purge")
+	for _, want := range []string{"refresh tokens", "access tokens", "authorization codes", "device codes", "sessions"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("purge output lacks %q:\n%s", want, out)
+		}
+	}
+
+	testKeyRotation(t, inst, db)
+}
+
+// testKeyRotation rotates the keys with the CLI and checks that the running
+// server publishes the new key, and signs with it once it activates.
+func testKeyRotation(t *testing.T, inst *instance, db string) {
+	base := inst.base
+	out := mustCLI(t, db, "keys", "list")
+	if strings.Count(out, "signing") != 1 {
+		t.Fatalf("keys list before rotation: want one signing key:\n%s", out)
+	}
+	before := jwksKids(t, base)
+	if len(before) != 1 {
+		t.Fatalf("JWKS before rotation: got %d keys; want 1", len(before))
+	}
+	out = mustCLI(t, db, "keys", "rotate", "-publish-ahead", "0s")
+	kid := regexp.MustCompile(`new key (\S+)`).FindStringSubmatch(out)
+	if kid == nil {
+		t.Fatalf("keys rotate: no kid in %q", out)
+	}
+	out = mustCLI(t, db, "keys", "list")
+	if !strings.Contains(out, kid[1]) || !strings.Contains(out, before[0]) {
+		t.Errorf("keys list after rotation lacks a key:\n%s", out)
+	}
+	// The server re-reads the keys every second (-key-reload 1s in tests).
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		kids := jwksKids(t, base)
+		if len(kids) == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("JWKS 15 s after rotation: got %v; want %s and %s", kids, before[0], kid[1])
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	tok, err := clientToken(base, demoWebID, demoWebSecret, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := jwtKid(t, tok.AccessToken); got != kid[1] {
+		t.Errorf("token after rotation signed by %q; want the new key %q", got, kid[1])
+	}
+	if _, err := jwtVerifier(inst.issuer, base).Verify(context.Background(), tok.AccessToken); err != nil {
+		t.Errorf("token signed by the new key: %v", err)
+	}
+}
+
+func jwksKids(t *testing.T, base string) []string {
+	t.Helper()
+	resp, err := http.Get(base + pathJWKS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var set struct {
+		Keys []struct {
+			Kid string `json:"kid"`
+			D   string `json:"d"`
+		} `json:"keys"`
+	}
+	if err := json.Unmarshal(body, &set); err != nil {
+		t.Fatalf("JWKS: %v\n%s", err, body)
+	}
+	var kids []string
+	for _, k := range set.Keys {
+		if k.D != "" {
+			t.Fatalf("JWKS publishes a private key")
+		}
+		kids = append(kids, k.Kid)
+	}
+	return kids
+}
+
+func jwtKid(t *testing.T, jwt string) string {
+	t.Helper()
+	head, _, _ := strings.Cut(jwt, ".")
+	raw, err := base64.RawURLEncoding.DecodeString(head)
+	if err != nil {
+		t.Fatalf("JWT header: %v", err)
+	}
+	var h struct {
+		Kid string `json:"kid"`
+	}
+	json.Unmarshal(raw, &h)
+	return h.Kid
+}
+
+// newUserCode returns a random normalized user code.
+func newUserCode() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	for i := range b {
+		b[i] = oauth.UserCodeAlphabet[int(b[i])%len(oauth.UserCodeAlphabet)]
+	}
+	return string(b)
+}
+
+// insertDeviceCode stores a pending device request, as the device
+// authorization endpoint would.
+func insertDeviceCode(t *testing.T, store *sqlstore.Store, base string) *oauth.DeviceCode {
+	t.Helper()
+	_, id, err := tokens.NewOpaque(tokens.PrefixDeviceCode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &oauth.DeviceCode{
+		ID: id, UserCode: newUserCode(), ClientID: demoDeviceID, Scopes: []string{"profile", "notes:read"},
+		FamilyID: "fam-" + rand.Text(), VerificationURI: base + pathDevice, Interval: 5 * time.Second,
+		Status: oauth.DevicePending, ExpiresAt: time.Now().Add(10 * time.Minute),
+	}
+	if err := store.CreateDeviceCode(context.Background(), d); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func testDevicePage(t *testing.T, inst *instance, db string) {
+	base := inst.base
+	store := openTestStore(t, db)
+	ctx := context.Background()
+
+	d := insertDeviceCode(t, store, base)
+	b := newBrowser(t)
+	resp, body := b.get(base + pathDevice)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /device: got %d", resp.StatusCode)
+	}
+	checkPageHeaders(t, resp)
+	form := hiddenFields(t, body)
+
+	// A wrong code is refused with a message.
+	form.Set("user_code", "BBBB-BBBB")
+	resp, body = b.post(base+pathDevice, form)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "unknown, expired or already used") {
+		t.Errorf("wrong code: got %d; want 400 with a message", resp.StatusCode)
+	}
+
+	// Case, dashes and spaces do not matter; sign-in comes in between.
+	typed := strings.ToLower(d.UserCode[:4] + " - " + d.UserCode[4:])
+	form.Set("user_code", typed)
+	resp, body = b.post(base+pathDevice, form)
+	loc := expectRedirect(t, resp, body, base)
+	if !strings.Contains(loc, "/login?") {
+		t.Fatalf("device code before sign-in: redirected to %s; want the sign-in page", loc)
+	}
+	loc = b.signIn(loc, base, demoUser, demoPassword)
+	resp, body = b.get(loc)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Demo TV App") || !strings.Contains(body, displayUserCode(d.UserCode)) {
+		t.Fatalf("device confirmation: got %d\n%s", resp.StatusCode, tail(body, 2000))
+	}
+	checkPageHeaders(t, resp)
+	form = hiddenFields(t, body)
+	form.Set("decision", "approve")
+
+	forged := cloneValues(form)
+	forged.Set("csrf_token", "forged")
+	if resp, _ := b.post(base+pathDevice+"/decide", forged); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("device decision with a forged CSRF token: got %d; want 403", resp.StatusCode)
+	}
+
+	resp, body = b.post(base+pathDevice+"/decide", form)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Device connected") {
+		t.Fatalf("approve: got %d\n%s", resp.StatusCode, tail(body, 2000))
+	}
+	got, err := store.FindDeviceCode(ctx, d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != oauth.DeviceApproved || !strings.HasPrefix(got.UserID, "u-") {
+		t.Errorf("after approval: status %q user %q; want approved by the demo user", got.Status, got.UserID)
+	}
+	// The same code cannot be decided again.
+	resp, _ = b.post(base+pathDevice+"/decide", form)
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("second decision: got %d; want 400", resp.StatusCode)
+	}
+
+	// Deny, through verification_uri_complete.
+	d2 := insertDeviceCode(t, store, base)
+	resp, body = b.get(base + pathDevice + "?user_code=" + displayUserCode(d2.UserCode))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("verification_uri_complete: got %d", resp.StatusCode)
+	}
+	form = hiddenFields(t, body)
+	form.Set("decision", "deny")
+	resp, body = b.post(base+pathDevice+"/decide", form)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Device not connected") {
+		t.Fatalf("deny: got %d\n%s", resp.StatusCode, tail(body, 2000))
+	}
+	if got, _ := store.FindDeviceCode(ctx, d2.ID); got == nil || got.Status != oauth.DeviceDenied {
+		t.Errorf("after denial: got %+v; want denied", got)
+	}
+}
+
+// cloneValues copies a form.
+func cloneValues(v url.Values) url.Values {
+	out := make(url.Values, len(v))
+	for k, vs := range v {
+		out[k] = append([]string(nil), vs...)
+	}
+	return out
+}
