@@ -75,6 +75,7 @@ func (s *Store) ConsumeAuthCode(ctx context.Context, id string, now time.Time) (
 	nowArg := s.timeArg(now)
 	var won *oauth.AuthCode
 	err := s.atomically(ctx, func(ext sqlx.ExtContext) error {
+		won = nil
 		if s.q.returning {
 			c, err := s.scanAuth(ext.QueryRowxContext(ctx, s.q.consumeAuth, id, nowArg))
 			if isNoRows(err) {

@@ -33,9 +33,17 @@ func (s *Store) CreateDeviceCode(ctx context.Context, d *oauth.DeviceCode) error
 	if d.CreatedAt.IsZero() {
 		d.CreatedAt = s.now()
 	}
-	err := s.insertDevice(ctx, d)
-	if err != nil && classify(err) == errUnique {
-		err = s.retryDevice(ctx, d, err)
+	var err error
+	for attempt := 1; ; attempt++ {
+		err = s.insertDevice(ctx, d)
+		if err != nil && classify(err) == errUnique {
+			err = s.retryDevice(ctx, d, err)
+		}
+		// A serialization failure (PostgreSQL at a stricter isolation than
+		// READ COMMITTED) of these autocommit statements wrote nothing.
+		if err == nil || attempt == maxAttempts || classify(err) != errRetryable || ctx.Err() != nil {
+			break
+		}
 	}
 	if err != nil {
 		return opError(op, d.ID, translate(err, "client"))
@@ -198,6 +206,7 @@ func (s *Store) PollDeviceCode(ctx context.Context, id string, now time.Time) (*
 // the write.
 func (s *Store) casDevice(ctx context.Context, id, query string, args ...any) (d *oauth.DeviceCode, ok bool, err error) {
 	err = s.atomically(ctx, func(ext sqlx.ExtContext) error {
+		d, ok = nil, false
 		if s.q.returning {
 			var err error
 			d, err = s.scanDevice(ext.QueryRowxContext(ctx, query, args...))
@@ -262,6 +271,7 @@ func (s *Store) decide(ctx context.Context, op, id string, now time.Time, query 
 	}
 	var n int64
 	err := s.atomically(ctx, func(ext sqlx.ExtContext) error {
+		n = 0
 		res, err := ext.ExecContext(ctx, query, append(set, id, s.timeArg(now))...)
 		if err == nil {
 			n, err = res.RowsAffected()

@@ -97,6 +97,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldID string, next *oaut
 	}
 	won := false
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		won = false
 		nowArg := s.timeArg(now)
 		res, err := tx.ExecContext(ctx, s.q.rotateRefresh, nowArg, oldID, nowArg)
 		if err != nil {

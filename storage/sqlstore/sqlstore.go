@@ -122,9 +122,10 @@ type Store struct {
 	// device code's creation time. Set it before the store is used.
 	Now func() time.Time
 
-	db      *sqlx.DB
-	dialect Dialect
-	q       *queries
+	db        *sqlx.DB
+	dialect   Dialect
+	q         *queries
+	txOptions *sql.TxOptions
 }
 
 // Compile-time checks that Store implements every repository.
@@ -155,11 +156,19 @@ func New(db *sql.DB, dialect Dialect) (*Store, error) {
 	default:
 		return nil, fmt.Errorf("sqlstore: unknown dialect %v", dialect)
 	}
-	return &Store{
+	s := &Store{
 		db:      sqlx.NewDb(db, driverName),
 		dialect: dialect,
 		q:       queriesFor(dialect),
-	}, nil
+	}
+	if dialect == Postgres {
+		// The compare-and-sets rely on READ COMMITTED: an UPDATE that waited
+		// for a row lock re-reads the committed row (and matches nothing),
+		// where REPEATABLE READ and SERIALIZABLE raise a serialization
+		// failure. Ask for it whatever the server's default.
+		s.txOptions = &sql.TxOptions{Isolation: sql.LevelReadCommitted}
+	}
+	return s, nil
 }
 
 // Open opens a database with database/sql and returns a store over it, the
@@ -233,10 +242,26 @@ func (s *Store) atomically(ctx context.Context, fn func(ext sqlx.ExtContext) err
 	return s.inTx(ctx, func(tx *sqlx.Tx) error { return fn(tx) })
 }
 
+// maxAttempts bounds how often inTx runs a transaction that the database
+// aborted as a deadlock victim or a serialization failure.
+const maxAttempts = 3
+
 // inTx runs fn in a transaction, committing if fn returns nil and rolling
-// back otherwise.
+// back otherwise. A transaction the database aborted to break a deadlock
+// (MySQL) or for a serialization failure (PostgreSQL at REPEATABLE READ or
+// SERIALIZABLE) is run again, up to maxAttempts times in all: fn must reset
+// whatever it reports at its start.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
-	tx, err := s.db.BeginTxx(ctx, nil)
+	for attempt := 1; ; attempt++ {
+		err := s.tryTx(ctx, fn)
+		if err == nil || attempt == maxAttempts || classify(err) != errRetryable || ctx.Err() != nil {
+			return err
+		}
+	}
+}
+
+func (s *Store) tryTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	tx, err := s.db.BeginTxx(ctx, s.txOptions)
 	if err != nil {
 		return err
 	}
