@@ -31,12 +31,32 @@
 //   - MySQL/MariaDB: the session must be in strict mode
 //     (STRICT_TRANS_TABLES or STRICT_ALL_TABLES; the default of MySQL ≥ 5.7
 //     and MariaDB ≥ 10.2.4); Migrate refuses a connection without it. Add
-//     sql_mode=TRADITIONAL to the DSN to be sure, for example
-//     "user:pass@tcp(host:3306)/db?sql_mode=TRADITIONAL". parseTime and loc
-//     may be set or not: times are written as UTC text and read back as UTC
-//     whatever they are.
+//     sql_mode=TRADITIONAL to the DSN to be sure, and interpolateParams=true
+//     to save two round trips per statement, for example
+//     "user:pass@tcp(host:3306)/db?sql_mode=TRADITIONAL&interpolateParams=true".
+//     parseTime and loc may be set or not: times are written as UTC text
+//     and read back as UTC whatever they are.
 //   - PostgreSQL: any pgx DSN, e.g. "postgres://user@host:5432/db"; tables
-//     are created in the first schema of the search_path.
+//     are created in the first schema of the search_path. The store's
+//     transactions run at READ COMMITTED whatever the server's default.
+//
+// Size the pool (db.SetMaxOpenConns) within the server's connection limit:
+// database/sql opens a connection per concurrent call by default.
+//
+// # Single use
+//
+// ConsumeAuthCode, RotateRefreshToken, RedeemDeviceCode and the device-code
+// decisions are each one conditional UPDATE (… WHERE id = ? AND revoked =
+// FALSE AND expires_at > ?) judged by the rows it changed, never a read
+// followed by a write; only when it matched nothing does a read say why
+// (ErrNotFound, ErrAlreadyUsed, ErrExpired, ErrNotApproved). Rotation adds
+// the INSERT of the successor in the same transaction; a poll is an
+// optimistic compare-and-set on last_polled_at. Of many concurrent callers,
+// in one process or many sharing the database, exactly one wins. On MySQL
+// and PostgreSQL these writes run in a transaction, so that a call whose
+// context ends while it waits for a row lock commits nothing. SQLite does
+// not interrupt a wait for its write lock: such a call ends at the busy
+// timeout rather than at its context's deadline.
 //
 // # Times
 //
@@ -74,9 +94,11 @@ type Dialect int
 
 // The dialects the store speaks.
 const (
-	// SQLite is SQLite 3.35 or later through mattn/go-sqlite3.
+	// SQLite is SQLite 3.37 or later (STRICT tables, RETURNING) through
+	// mattn/go-sqlite3.
 	SQLite Dialect = iota + 1
-	// MySQL is MySQL 8 or MariaDB 10.5 or later through go-sql-driver/mysql.
+	// MySQL is MySQL 5.7 or later, or MariaDB 10.3 or later, through
+	// go-sql-driver/mysql.
 	MySQL
 	// Postgres is PostgreSQL 12 or later through jackc/pgx/v5/stdlib.
 	Postgres
