@@ -89,6 +89,8 @@ type instance struct {
 	stdout *syncBuffer
 	stderr *syncBuffer
 	done   chan error
+	ready  chan [2]string
+	exited bool
 }
 
 type syncBuffer struct {
@@ -115,6 +117,14 @@ var servingLine = regexp.MustCompile(`^serving (\S+) on (http://\S+)$`)
 // SIGTERM at the end of the test, which must make it exit 0.
 func startServer(t testing.TB, args ...string) *instance {
 	t.Helper()
+	inst := spawnServer(t, args...)
+	inst.await(t)
+	return inst
+}
+
+// spawnServer starts the binary without waiting for it to serve.
+func spawnServer(t testing.TB, args ...string) *instance {
+	t.Helper()
 	bin := serverBinary(t)
 	if !slices.Contains(args, "-addr") {
 		args = append([]string{"-addr", "127.0.0.1:0"}, args...)
@@ -123,7 +133,7 @@ func startServer(t testing.TB, args ...string) *instance {
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = t.TempDir()
 	cmd.Env = cleanEnv()
-	inst := &instance{cmd: cmd, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan error, 1)}
+	inst := &instance{cmd: cmd, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan error, 1), ready: make(chan [2]string, 1)}
 	cmd.Stderr = inst.stderr
 	pipe, err := cmd.StdoutPipe()
 	if err != nil {
@@ -132,35 +142,39 @@ func startServer(t testing.TB, args ...string) *instance {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	ready := make(chan [2]string, 1)
 	go func() {
 		sc := bufio.NewScanner(pipe)
 		for sc.Scan() {
 			line := sc.Text()
 			inst.stdout.Write([]byte(line + "\n"))
 			if m := servingLine.FindStringSubmatch(line); m != nil {
-				ready <- [2]string{m[1], m[2]}
+				inst.ready <- [2]string{m[1], m[2]}
 			}
 		}
 		inst.done <- cmd.Wait()
 	}()
-	select {
-	case m := <-ready:
-		inst.issuer, inst.base = m[0], m[1]
-	case err := <-inst.done:
-		t.Fatalf("server exited before serving: %v\nstdout:\n%s\nstderr:\n%s", err, inst.stdout, inst.stderr)
-	case <-time.After(90 * time.Second):
-		cmd.Process.Kill()
-		t.Fatalf("server did not start within 90 s\nstderr:\n%s", inst.stderr)
-	}
 	t.Cleanup(func() { inst.stop(t) })
 	return inst
+}
+
+// await waits until the server serves.
+func (inst *instance) await(t testing.TB) {
+	t.Helper()
+	select {
+	case m := <-inst.ready:
+		inst.issuer, inst.base = m[0], m[1]
+	case err := <-inst.done:
+		inst.exited = true
+		t.Fatalf("server exited before serving: %v\nstdout:\n%s\nstderr:\n%s", err, inst.stdout, inst.stderr)
+	case <-time.After(90 * time.Second):
+		t.Fatalf("server did not start within 90 s\nstderr:\n%s", inst.stderr)
+	}
 }
 
 // stop sends SIGTERM and requires a clean exit.
 func (inst *instance) stop(t testing.TB) {
 	t.Helper()
-	if inst.cmd.ProcessState != nil {
+	if inst.exited || inst.cmd.ProcessState != nil {
 		return
 	}
 	inst.cmd.Process.Signal(syscall.SIGTERM)

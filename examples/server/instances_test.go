@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"net"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+
+	"golang.org/x/oauth2"
+
+	"github.com/oauthkit/oauth"
+)
+
+// freePort returns a loopback port that was free a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// startPair starts two instances at once on one empty database, with one
+// issuer, as a deployment behind a balancer would run them.
+func startPair(t *testing.T, db string, extra ...string) (a, b *instance) {
+	t.Helper()
+	port := freePort(t)
+	issuer := "http://127.0.0.1:" + strconv.Itoa(port)
+	a = spawnServer(t, append([]string{"-addr", "127.0.0.1:" + strconv.Itoa(port), "-issuer", issuer, "-db", db}, extra...)...)
+	b = spawnServer(t, append([]string{"-issuer", issuer, "-db", db}, extra...)...)
+	a.await(t)
+	b.await(t)
+	return a, b
+}
+
+// TestTwoInstancesMariaDB runs two instances of the server on one MariaDB
+// database, behind no balancer, with the requests of every flow
+// alternating between them.
+func TestTwoInstancesMariaDB(t *testing.T) {
+	db := mysqlURL(t, "pair")
+	a, b := startPair(t, db)
+	bases := []string{a.base, b.base}
+	ctx := context.Background()
+
+	t.Run("one key set", func(t *testing.T) {
+		ka, kb := jwksKids(t, a.base), jwksKids(t, b.base)
+		if len(ka) != 1 || !slices.Equal(ka, kb) {
+			t.Fatalf("JWKS: instance A has %v, B has %v; want the same single key", ka, kb)
+		}
+	})
+
+	t.Run("authorization code and refresh rotation", func(t *testing.T) {
+		br := newBrowser(t)
+		// authorize on A, sign in on B, consent page on A, consent POST on
+		// B, exchange on A.
+		tok, confA := codeFlow(t, br, bases, a.base)
+		for _, base := range bases {
+			if _, err := jwtVerifier(a.issuer, base).Verify(ctx, tok.AccessToken); err != nil {
+				t.Errorf("verify with the JWKS of %s: %v", base, err)
+			}
+		}
+		confB := cliConfig(b.base)
+		tok2, err := refresh(confB, tok.RefreshToken)
+		if err != nil {
+			t.Fatalf("refresh on B: %v", err)
+		}
+		tok3, err := refresh(confA, tok2.RefreshToken)
+		if err != nil {
+			t.Fatalf("refresh on A: %v", err)
+		}
+		if _, err := refresh(confB, tok2.RefreshToken); retrieveCode(err) != oauth.ErrCodeInvalidGrant {
+			t.Fatalf("reuse of a rotated refresh token on B: got %v; want invalid_grant", err)
+		}
+		if _, err := refresh(confA, tok3.RefreshToken); retrieveCode(err) != oauth.ErrCodeInvalidGrant {
+			t.Fatalf("latest refresh token after reuse detection, on A: got %v; want invalid_grant", err)
+		}
+	})
+
+	t.Run("device verification page", func(t *testing.T) {
+		testDevicePagePair(t, a, b, db)
+	})
+
+	t.Run("concurrent redemption has one winner", func(t *testing.T) {
+		br := newBrowser(t)
+		for round := range 5 {
+			conf := cliConfig(a.base)
+			verifier := oauth2.GenerateVerifier()
+			back := authorize(t, br, bases, conf.AuthCodeURL("r", oauth2.S256ChallengeOption(verifier)), "approve")
+			code := back.Query().Get("code")
+			const n = 8
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			errs := make([]error, n)
+			for i := range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					c := cliConfig(bases[i%2])
+					<-start
+					_, errs[i] = c.Exchange(ctx, code, oauth2.VerifierOption(verifier))
+				}()
+			}
+			close(start)
+			wg.Wait()
+			wins := 0
+			for i, err := range errs {
+				switch {
+				case err == nil:
+					wins++
+				case retrieveCode(err) != oauth.ErrCodeInvalidGrant:
+					t.Errorf("round %d, redemption %d on %s: got %v; want success or invalid_grant", round, i, bases[i%2], err)
+				}
+			}
+			if wins != 1 {
+				t.Fatalf("round %d: %d of %d concurrent redemptions across two instances succeeded; want exactly 1", round, wins, n)
+			}
+		}
+	})
+}
+
+// testDevicePagePair decides a device request with the page's steps
+// alternating between the instances.
+func testDevicePagePair(t *testing.T, a, b *instance, db string) {
+	store := openTestStore(t, db)
+	d := insertDeviceCode(t, store, a.base)
+	br := newBrowser(t)
+	_, body := br.get(a.base + pathDevice)
+	form := hiddenFields(t, body)
+	form.Set("user_code", displayUserCode(d.UserCode))
+	resp, body := br.post(b.base+pathDevice, form)
+	loc := br.signIn(at(a.base, expectRedirect(t, resp, body, b.base)), a.base, demoUser, demoPassword)
+	resp, body = br.get(at(b.base, loc))
+	if resp.StatusCode != 200 {
+		t.Fatalf("device confirmation on B: got %d\n%s", resp.StatusCode, tail(body, 1000))
+	}
+	form = hiddenFields(t, body)
+	form.Set("decision", "approve")
+	if resp, body := br.post(a.base+pathDevice+"/decide", form); resp.StatusCode != 200 {
+		t.Fatalf("device approval on A: got %d\n%s", resp.StatusCode, tail(body, 1000))
+	}
+	got, err := store.FindDeviceCode(context.Background(), d.ID)
+	if err != nil || got.Status != oauth.DeviceApproved {
+		t.Fatalf("device code after approval: got %+v, %v; want approved", got, err)
+	}
+}
