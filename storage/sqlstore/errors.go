@@ -34,7 +34,6 @@ const (
 	mysqlNoReferenced1 = 1216 // ER_NO_REFERENCED_ROW
 	mysqlDataTooLong   = 1406 // ER_DATA_TOO_LONG
 	mysqlDeadlock      = 1213 // ER_LOCK_DEADLOCK
-	mysqlLockWait      = 1205 // ER_LOCK_WAIT_TIMEOUT
 
 	pgUniqueViolation     = "23505"
 	pgForeignKeyViolation = "23503"
@@ -82,7 +81,7 @@ func classify(err error) errKind {
 				return errForeign
 			case mysqlDataTooLong:
 				return errTooLong
-			case mysqlDeadlock, mysqlLockWait:
+			case mysqlDeadlock:
 				return errRetryable
 			}
 			return errOther

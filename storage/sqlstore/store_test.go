@@ -721,3 +721,73 @@ func TestPollDeviceCode(t *testing.T) {
 		}
 	})
 }
+
+// TestPostgresSerializableDefault runs racing single-use writes on a
+// PostgreSQL connection whose default isolation is SERIALIZABLE: the store
+// asks for READ COMMITTED in its transactions and retries serialization
+// failures of its autocommit device-code insert, so the races still end
+// with one winner and clean losers.
+func TestPostgresSerializableDefault(t *testing.T) {
+	const n = 12
+	ctx := context.Background()
+	dsn := newDatabase(t, sqlstore.Postgres)
+	if strings.Contains(dsn, "://") {
+		dsn += "&default_transaction_isolation=serializable"
+		if !strings.Contains(dsn, "?") {
+			dsn = strings.Replace(dsn, "&", "?", 1)
+		}
+	} else {
+		dsn += " default_transaction_isolation=serializable"
+	}
+	s := openDSN(t, sqlstore.Postgres, dsn)
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var level string
+	if err := s.DB().QueryRowContext(ctx, "SHOW default_transaction_isolation").Scan(&level); err != nil || level != "serializable" {
+		t.Fatalf("default_transaction_isolation: got %q, %v; want serializable", level, err)
+	}
+	mustCreateClient(t, s, "c")
+	exp := t0.Add(time.Hour)
+	if err := s.CreateAuthCode(ctx, newAuthCode("code", "c", exp)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateDeviceCode(ctx, newDeviceCode("dc", "BCDF", "c", exp)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateDeviceCode(ctx, newDeviceCode("old", "ZZZZ", "c", t0)); err != nil {
+		t.Fatal(err)
+	}
+	ops := []struct {
+		name  string
+		loser error
+		op    func(i int) error
+	}{
+		{"ConsumeAuthCode", oauth.ErrAlreadyUsed, func(int) error { _, err := s.ConsumeAuthCode(ctx, "code", t0); return err }},
+		{"PollDeviceCode", oauth.ErrSlowDown, func(int) error { _, err := s.PollDeviceCode(ctx, "dc", t0); return err }},
+		{"CreateDeviceCode", oauth.ErrDuplicate, func(i int) error {
+			return s.CreateDeviceCode(ctx, newDeviceCode(hashID("dc %d", i), "ZZZZ", "c", exp))
+		}},
+	}
+	for _, o := range ops {
+		t.Run(o.name, func(t *testing.T) {
+			errs := make([]error, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Go(func() { errs[i] = o.op(i) })
+			}
+			wg.Wait()
+			won := 0
+			for _, err := range errs {
+				if err == nil {
+					won++
+				} else if !errors.Is(err, o.loser) {
+					t.Errorf("loser: got %v; want %v", err, o.loser)
+				}
+			}
+			if won != 1 {
+				t.Errorf("winners: got %d; want 1", won)
+			}
+		})
+	}
+}
