@@ -52,7 +52,8 @@ type ClientAdmin interface {
 // ScopeRepository reads the scopes the server knows.
 type ScopeRepository interface {
 	// FindScopes returns the scopes among ids that exist, in the order of
-	// ids; unknown ids are left out without error.
+	// ids; unknown ids are left out without error, and an id listed twice
+	// is returned once.
 	FindScopes(ctx context.Context, ids []string) ([]Scope, error)
 	// ListScopes returns every scope, ordered by ID.
 	ListScopes(ctx context.Context) ([]Scope, error)
@@ -80,7 +81,7 @@ type AccessTokenRepository interface {
 	// none. Revoking a revoked token succeeds.
 	RevokeAccessToken(ctx context.Context, id string) error
 	// RevokeAccessTokenFamily revokes every access token of the grant family
-	// in one write and returns how many were live before it.
+	// in one write and returns how many were not revoked before it.
 	RevokeAccessTokenFamily(ctx context.Context, familyID string) (int64, error)
 	// PurgeAccessTokens deletes tokens that expired before the given time
 	// and returns how many. A token that a refresh token not yet expired at
@@ -109,7 +110,7 @@ type RefreshTokenRepository interface {
 	// none. Revoking a revoked token succeeds.
 	RevokeRefreshToken(ctx context.Context, id string) error
 	// RevokeRefreshTokenFamily revokes every refresh token of the grant
-	// family in one write and returns how many were live before it.
+	// family in one write and returns how many were not revoked before it.
 	RevokeRefreshTokenFamily(ctx context.Context, familyID string) (int64, error)
 	// PurgeRefreshTokens deletes tokens that expired before the given time
 	// and returns how many.
@@ -160,7 +161,7 @@ type DeviceCodeRepository interface {
 	// ErrExpired if it expired at or before now.
 	ApproveDeviceCode(ctx context.Context, id, userID string, scopes []string, now time.Time) error
 	// DenyDeviceCode records the user's denial, with the same rules as
-	// ApproveDeviceCode.
+	// ApproveDeviceCode; userID is required. The requested scopes are kept.
 	DenyDeviceCode(ctx context.Context, id, userID string, now time.Time) error
 	// RedeemDeviceCode marks an approved code redeemed in one
 	// compare-and-set and returns it as after the redemption (Revoked true):
