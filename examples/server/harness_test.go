@@ -33,10 +33,9 @@ import (
 // Under CI=true a missing database is a failure; elsewhere the test skips.
 
 var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-	buildDir  string
+	buildMu  sync.Mutex
+	builds   = map[string]string{} // package dir → binary
+	buildDir string
 )
 
 func TestMain(m *testing.M) {
@@ -47,26 +46,37 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// serverBinary builds the server once per test run.
-func serverBinary(t testing.TB) string {
+// buildBinary builds the command in dir (relative to this package) once
+// per test run and returns the binary's path.
+func buildBinary(t testing.TB, dir string) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		buildDir, buildErr = os.MkdirTemp("", "oauth-example-bin-")
-		if buildErr != nil {
-			return
-		}
-		binPath = filepath.Join(buildDir, "server")
-		cmd := exec.Command("go", "build", "-o", binPath, ".")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	if bin, ok := builds[dir]; ok {
+		return bin
 	}
-	return binPath
+	if buildDir == "" {
+		d, err := os.MkdirTemp("", "oauth-example-bin-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		buildDir = d
+	}
+	name := filepath.Base(filepath.Clean(dir))
+	if name == "." {
+		name = "server"
+	}
+	bin := filepath.Join(buildDir, name)
+	out, err := exec.Command("go", "build", "-o", bin, dir).CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build %s: %v\n%s", dir, err, out)
+	}
+	builds[dir] = bin
+	return bin
 }
+
+// serverBinary builds this package's command.
+func serverBinary(t testing.TB) string { return buildBinary(t, ".") }
 
 func inCI() bool { return os.Getenv("CI") == "true" }
 
