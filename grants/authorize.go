@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/oauthkit/oauth"
@@ -29,6 +30,13 @@ type AuthorizeRequest struct {
 	// when the request sent none.
 	State string
 
+	// What Approve and Deny act on: copies of the validated values, so
+	// that a host changing the exported fields cannot redirect a code
+	// elsewhere or grant a scope that was not checked.
+	client          oauth.Client
+	redirectURI     string
+	state           string
+	scopes          []string
 	params          form
 	redirectParam   string
 	challenge       string
@@ -42,7 +50,8 @@ func (ar *AuthorizeRequest) Param(name string) string { return ar.params.get(nam
 
 // Query returns the request's parameters form-encoded, for carrying the
 // request across the host's login and consent pages (say as
-// "/authorize?" + ar.Query()) and parsing it again there.
+// "/authorize?" + ar.Query()) and parsing it again there. They are the
+// parameters the user agent sent, code_challenge included.
 func (ar *AuthorizeRequest) Query() string { return ar.params.values().Encode() }
 
 // AuthorizeError is the error ParseAuthorizeRequest and Approve return for
@@ -176,6 +185,9 @@ func (s *Server) ParseAuthorizeRequest(r *http.Request) (*AuthorizeRequest, erro
 	if err := s.checkChallenge(ar, f.get("code_challenge"), f.get("code_challenge_method")); err != nil {
 		return fail(oauth.ErrCodeInvalidRequest, err.Error())
 	}
+	ar.client, ar.redirectURI, ar.state = *client, redirectURI, ar.State
+	ar.client.RedirectURIs, ar.client.GrantTypes, ar.client.Scopes = slices.Clone(client.RedirectURIs), slices.Clone(client.GrantTypes), slices.Clone(client.Scopes)
+	ar.scopes = slices.Clone(ar.Scopes)
 	return ar, nil
 }
 
@@ -272,7 +284,7 @@ func (s *Server) Approve(w http.ResponseWriter, r *http.Request, ar *AuthorizeRe
 		if !errors.As(err, &ae) {
 			ae = &AuthorizeError{Err: s.protocolError(r.Context(), "authorize", err)}
 			if ar != nil && ar.server == s {
-				ae.RedirectURI, ae.State = ar.RedirectURI, ar.State
+				ae.RedirectURI, ae.State = ar.redirectURI, ar.state
 			}
 		}
 		s.WriteAuthorizeError(w, r, ae)
@@ -288,17 +300,19 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, ar *AuthorizeRe
 		return fmt.Errorf("grants: Approve: user id must be 1 to %d printable ASCII characters", oauth.MaxUserIDLen)
 	}
 	if scopes == nil {
-		scopes = ar.Scopes
-	} else if !subset(scopes, ar.Scopes) {
+		scopes = slices.Clone(ar.scopes)
+	} else if !subset(scopes, ar.scopes) {
 		return errors.New("grants: Approve: granted scopes are not a subset of the requested ones")
 	}
 	ctx := r.Context()
+	client := ar.client // a copy: FinalizeScopes may not change the request
+	client.RedirectURIs, client.GrantTypes, client.Scopes = slices.Clone(client.RedirectURIs), slices.Clone(client.GrantTypes), slices.Clone(client.Scopes)
 	scopes, err := s.finalizeScopes(ctx, ScopeRequest{
-		GrantType: oauth.GrantAuthorizationCode, Client: ar.Client, UserID: userID, Scopes: scopes,
+		GrantType: oauth.GrantAuthorizationCode, Client: &client, UserID: userID, Scopes: scopes,
 	})
 	if err != nil {
 		if pe := (*oauth.Error)(nil); errors.As(err, &pe) {
-			return &AuthorizeError{Err: pe, RedirectURI: ar.RedirectURI, State: ar.State}
+			return &AuthorizeError{Err: pe, RedirectURI: ar.redirectURI, State: ar.state}
 		}
 		return err
 	}
@@ -313,7 +327,7 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, ar *AuthorizeRe
 	now := s.now().UTC()
 	code := &oauth.AuthCode{
 		ID:                  id,
-		ClientID:            ar.Client.ID,
+		ClientID:            ar.client.ID,
 		UserID:              userID,
 		Scopes:              scopes,
 		FamilyID:            family,
@@ -326,8 +340,8 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, ar *AuthorizeRe
 	if err := s.cfg.AuthCodes.CreateAuthCode(ctx, code); err != nil {
 		return fmt.Errorf("grants: store authorization code: %w", err)
 	}
-	s.redirect(w, r, appendQuery(ar.RedirectURI,
-		param{"code", value}, param{"state", ar.State}, param{"iss", s.cfg.Issuer}))
+	s.redirect(w, r, appendQuery(ar.redirectURI,
+		param{"code", value}, param{"state", ar.state}, param{"iss", s.cfg.Issuer}))
 	return nil
 }
 
@@ -340,8 +354,8 @@ func (s *Server) Deny(w http.ResponseWriter, r *http.Request, ar *AuthorizeReque
 	}
 	s.WriteAuthorizeError(w, r, &AuthorizeError{
 		Err:         oauth.NewError(oauth.ErrCodeAccessDenied, "the resource owner denied the request"),
-		RedirectURI: ar.RedirectURI,
-		State:       ar.State,
+		RedirectURI: ar.redirectURI,
+		State:       ar.state,
 	})
 }
 
@@ -369,7 +383,9 @@ type Consent struct {
 // endpoint. It receives a validated request and either returns the
 // decision with ok true, for the library to write the redirect, or writes
 // a response itself — a redirect to its login page, a consent page — and
-// returns ok false.
+// returns ok false. A consent page that posts its decision back to the
+// endpoint must protect that form against CSRF, and the AuthorizeFunc must
+// check the token before returning a decision for a POST.
 type AuthorizeFunc func(w http.ResponseWriter, r *http.Request, req *AuthorizeRequest) (c Consent, ok bool)
 
 // AuthorizeHandler returns an authorization endpoint for hosts that want

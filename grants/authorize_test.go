@@ -430,6 +430,13 @@ func TestTwoCallAuthorize(t *testing.T) {
 			approveErr = f.srv.Approve(w, r, ar, "alice", []string{"admin"})
 		case "bad-user":
 			approveErr = f.srv.Approve(w, r, ar, "", nil)
+		case "tampered":
+			// Changing the exported fields changes nothing Approve does.
+			ar.RedirectURI = "https://evil.example/cb"
+			ar.State = "forged"
+			ar.Scopes = append(ar.Scopes, "admin")
+			ar.Client.ID = idC2
+			approveErr = f.srv.Approve(w, r, ar, "alice", nil)
 		default:
 			approveErr = f.srv.Approve(w, r, ar, "alice", []string{"read"})
 		}
@@ -458,6 +465,17 @@ func TestTwoCallAuthorize(t *testing.T) {
 	wantTokens(t, res)
 	if res.str("scope") != "read" {
 		t.Errorf("scope = %q; want the narrowed grant read", res.str("scope"))
+	}
+
+	rec = post("tampered")
+	loc, _ = url.Parse(rec.Header().Get("Location"))
+	if approveErr != nil || loc.Host != "app.example.com" || loc.Query().Get("state") != "st-123" {
+		t.Fatalf("tampered request: %v, Location %q; want the validated redirect and state", approveErr, loc)
+	}
+	res = f.token(codeExchange(loc.Query().Get("code"), redirectC, verifier).withBasic(idC, secretC))
+	wantTokens(t, res)
+	if res.str("scope") != "read write" {
+		t.Errorf("tampered request: scope %q; want the validated read write", res.str("scope"))
 	}
 
 	rec = post("deny")
