@@ -52,7 +52,7 @@ func newGlobalFlags(c *config) *flag.FlagSet {
 	fs.StringVar(&c.audience, "audience", "demo-api", "aud of JWT access tokens: the `identifier` of the resource server")
 	fs.DurationVar(&c.accessTokenLifetime, "access-token-lifetime", grants.DefaultAccessTokenLifetime, "access token `lifetime`")
 	fs.DurationVar(&c.refreshTokenLifetime, "refresh-token-lifetime", grants.DefaultRefreshTokenLifetime, "refresh token `lifetime`")
-	fs.DurationVar(&c.authCodeLifetime, "auth-code-lifetime", grants.DefaultAuthCodeLifetime, "authorization code `lifetime` (at most 10m)")
+	fs.DurationVar(&c.authCodeLifetime, "auth-code-lifetime", 5*time.Minute, "authorization code `lifetime` (at most 10m; long enough here to copy the demo's curl command)")
 	fs.DurationVar(&c.deviceCodeLifetime, "device-code-lifetime", 10*time.Minute, "device code `lifetime`")
 	fs.DurationVar(&c.deviceInterval, "device-interval", 5*time.Second, "least `time` between device polls")
 	fs.DurationVar(&c.refreshGrace, "refresh-grace", 0, "`time` after a rotation during which the old refresh token may be retried once (0: never)")
