@@ -119,6 +119,9 @@ func (c *config) check() error {
 	default:
 		return fmt.Errorf("-log-format %q: use text or json", c.logFormat)
 	}
+	if _, err := parseDBURL(c.db); err != nil {
+		return fmt.Errorf("-db: %w", err)
+	}
 	if c.issuer != "" {
 		if err := checkIssuerURL(c.issuer); err != nil {
 			return err

@@ -1,0 +1,207 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/oauthkit/oauth/storage/sqlstore"
+)
+
+func TestParseDBURL(t *testing.T) {
+	tests := []struct {
+		in      string
+		driver  string
+		dialect sqlstore.Dialect
+		dsnHas  []string
+		display string
+		err     string
+	}{
+		{in: "sqlite:oauth.db", driver: "sqlite3", dialect: sqlstore.SQLite, dsnHas: []string{"file:oauth.db?", "_foreign_keys=on"}, display: "sqlite:oauth.db"},
+		{in: "sqlite:///var/lib/x.db", driver: "sqlite3", dialect: sqlstore.SQLite, dsnHas: []string{"file:/var/lib/x.db?"}},
+		{in: "sqlite:a?b#c.db", driver: "sqlite3", dialect: sqlstore.SQLite, dsnHas: []string{"file:a%3fb%23c.db?"}},
+		{in: "mysql://root@127.0.0.1:3306/oauth", driver: "mysql", dialect: sqlstore.MySQL,
+			dsnHas: []string{"root@tcp(127.0.0.1:3306)/oauth?", "sql_mode=TRADITIONAL", "parseTime=true"}},
+		{in: "mysql://u:p%40ss%2Fw@db.local/app?sql_mode=ANSI,STRICT_ALL_TABLES", driver: "mysql", dialect: sqlstore.MySQL,
+			dsnHas: []string{"tcp(db.local:3306)/app", "sql_mode=ANSI%2CSTRICT_ALL_TABLES"}, display: "mysql://u:xxxxx@db.local/app?sql_mode=ANSI,STRICT_ALL_TABLES"},
+		{in: "postgres://postgres@127.0.0.1:5432/oauth?sslmode=disable", driver: "pgx", dialect: sqlstore.Postgres,
+			dsnHas: []string{"postgres://postgres@127.0.0.1:5432/oauth?sslmode=disable"}},
+		{in: "postgresql://u:secret@h/db", driver: "pgx", dialect: sqlstore.Postgres, display: "postgresql://u:xxxxx@h/db"},
+		{in: "oauth.db", err: "has no scheme"},
+		{in: "sqlite:", err: "needs a file path"},
+		{in: "sqlite::memory:", err: "not supported"},
+		{in: "mysql://127.0.0.1:3306/", err: "one database name"},
+		{in: "mysql:///db", err: "needs a host"},
+		{in: "postgres:///db", err: "needs a host"},
+		{in: "oracle://x/y", err: `scheme "oracle" is not supported`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := parseDBURL(tt.in)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("got %v; want an error containing %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.driver != tt.driver || got.dialect != tt.dialect {
+				t.Errorf("got driver %q dialect %v; want %q %v", got.driver, got.dialect, tt.driver, tt.dialect)
+			}
+			for _, s := range tt.dsnHas {
+				if !strings.Contains(got.dsn, s) {
+					t.Errorf("dsn %q lacks %q", got.dsn, s)
+				}
+			}
+			if tt.display != "" && got.display != tt.display {
+				t.Errorf("display: got %q; want %q", got.display, tt.display)
+			}
+			if strings.Contains(got.display, "secret") || strings.Contains(got.display, "p%40ss") {
+				t.Errorf("display %q shows the password", got.display)
+			}
+			if got.driver == "mysql" {
+				cfg, err := mysql.ParseDSN(got.dsn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tt.in == "mysql://u:p%40ss%2Fw@db.local/app?sql_mode=ANSI,STRICT_ALL_TABLES" && (cfg.User != "u" || cfg.Passwd != "p@ss/w") {
+					t.Errorf("credentials: got %q %q; want u p@ss/w", cfg.User, cfg.Passwd)
+				}
+			}
+		})
+	}
+}
+
+func TestSafeNext(t *testing.T) {
+	tests := map[string]string{
+		"":                          "/",
+		"/":                         "/",
+		"/oauth/authorize?a=b&c=d":  "/oauth/authorize?a=b&c=d",
+		"/device?user_code=BCDF-GH": "/device?user_code=BCDF-GH",
+		"//evil.example/x":          "/",
+		"/\\evil.example":           "/",
+		"https://evil.example/":     "/",
+		"javascript:alert(1)":       "/",
+		"relative/path":             "/",
+		"/a\r\nLocation: x":         "/",
+	}
+	for in, want := range tests {
+		if got := safeNext(in); got != want {
+			t.Errorf("safeNext(%q): got %q; want %q", in, got, want)
+		}
+	}
+}
+
+func TestNormalizeUserCode(t *testing.T) {
+	tests := []struct {
+		in   string
+		want string
+		ok   bool
+	}{
+		{"BCDF-GHJK", "BCDFGHJK", true},
+		{"bcdf-ghjk", "BCDFGHJK", true},
+		{" bcdf ghjk ", "BCDFGHJK", true},
+		{"BCDFGHJK", "BCDFGHJK", true},
+		{"BCDF-GHJ", "", false},   // too short
+		{"BCDF-GHJKL", "", false}, // too long
+		{"ABCD-EFGH", "", false},  // vowels are not in the alphabet
+		{"BCDF-GHJ1", "", false},  // digits neither
+		{"BCDF-GHJ<", "", false},  // nor markup
+		{strings.Repeat("B", 40), "", false},
+	}
+	for _, tt := range tests {
+		got, ok := normalizeUserCode(tt.in)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("normalizeUserCode(%q): got %q, %t; want %q, %t", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+	if got := displayUserCode("BCDFGHJK"); got != "BCDF-GHJK" {
+		t.Errorf("displayUserCode: got %q; want BCDF-GHJK", got)
+	}
+}
+
+func TestLimiter(t *testing.T) {
+	now := time.Unix(1000, 0)
+	l := newLimiter(3, time.Minute)
+	l.now = func() time.Time { return now }
+	for i := range 3 {
+		if !l.allow("a") {
+			t.Fatalf("attempt %d refused; want allowed", i)
+		}
+		l.fail("a")
+	}
+	if l.allow("a") {
+		t.Error("after 3 failures: allowed; want refused")
+	}
+	if !l.allow("b") {
+		t.Error("another address: refused; want allowed")
+	}
+	now = now.Add(time.Minute)
+	if !l.allow("a") {
+		t.Error("after the window: refused; want allowed")
+	}
+}
+
+func TestRunUsageErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		code int
+		want string
+	}{
+		{"unknown flag", []string{"-nope"}, nil, exitUsage, "flag provided but not defined: -nope"},
+		{"bad format", []string{"-access-token", "paseto"}, nil, exitUsage, `-access-token "paseto": use jwt or opaque`},
+		{"bad env", nil, map[string]string{"OAUTH_ACCESS_TOKEN_LIFETIME": "soon"}, exitUsage, "OAUTH_ACCESS_TOKEN_LIFETIME"},
+		{"env checked too", nil, map[string]string{"OAUTH_ACCESS_TOKEN": "paseto"}, exitUsage, `-access-token "paseto"`},
+		{"long code", []string{"-auth-code-lifetime", "11m"}, nil, exitUsage, "at most 10m0s"},
+		{"issuer with slash", []string{"-issuer", "http://x/"}, nil, exitUsage, "-issuer must be"},
+		{"bad db", []string{"-db", "bogus"}, nil, exitUsage, "has no scheme"},
+		{"unknown command", []string{"-db", "sqlite:x.db", "frob"}, nil, exitUsage, `unknown command "frob"`},
+		{"serve args", []string{"serve", "now"}, nil, exitUsage, "serve takes no arguments"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			getenv := func(k string) string { return tt.env[k] }
+			code := run(context.Background(), tt.args, &out, &errb, getenv)
+			if code != tt.code {
+				t.Errorf("exit: got %d; want %d (stderr %q)", code, tt.code, errb.String())
+			}
+			if strings.Count(errb.String(), "\n") != 1 || !strings.Contains(errb.String(), tt.want) {
+				t.Errorf("stderr: got %q; want one line containing %q", errb.String(), tt.want)
+			}
+		})
+	}
+}
+
+func TestUsageListsEnvironment(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"-h"}, &out, &errb, func(string) string { return "" }); code != exitOK {
+		t.Fatalf("-h: exit %d; want 0", code)
+	}
+	for _, want := range []string{"OAUTH_DB", "OAUTH_ADDR", "OAUTH_ISSUER", "OAUTH_ACCESS_TOKEN", "client create", "keys rotate", "purge"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("usage lacks %q", want)
+		}
+	}
+}
+
+// TestEnvironmentSelectsDatabase checks that OAUTH_DB reaches the admin
+// commands as -db does.
+func TestEnvironmentSelectsDatabase(t *testing.T) {
+	db := sqliteURL(t)
+	_, errOut, code := runCLI(t, []string{"OAUTH_DB=" + db}, "scope", "create", "-id", "env:scope")
+	if code != 0 {
+		t.Fatalf("scope create with OAUTH_DB: exit %d: %s", code, errOut)
+	}
+	if out := mustCLI(t, db, "scope", "list"); !strings.Contains(out, "env:scope") {
+		t.Errorf("scope created through OAUTH_DB is not in %s:\n%s", db, out)
+	}
+}
