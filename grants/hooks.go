@@ -19,8 +19,8 @@ type Hooks struct {
 	// RefreshTokenIssued is called for every refresh token issued,
 	// including each rotation.
 	RefreshTokenIssued func(ctx context.Context, e RefreshTokenEvent)
-	// ClientAuthFailed is called when a token endpoint request fails client
-	// authentication.
+	// ClientAuthFailed is called when a request to the token, revocation
+	// or introspection endpoint fails client authentication.
 	ClientAuthFailed func(ctx context.Context, f ClientAuthFailure)
 	// CodeReplayDetected is called when an authorization code is redeemed
 	// a second time by its own client with the right PKCE verifier; the
@@ -30,6 +30,13 @@ type Hooks struct {
 	// presented again outside the grace period; its grant family has been
 	// revoked.
 	RefreshReuseDetected func(ctx context.Context, e FamilyRevocation)
+
+	// Legacy grants (password.go).
+
+	// PasswordAuthFailed is called when a password grant request names a
+	// resource owner whose credentials Config.UserAuthenticator refused;
+	// with Config.PasswordThrottle the host can throttle guessing.
+	PasswordAuthFailed func(ctx context.Context, a PasswordAttempt)
 }
 
 // AccessTokenEvent describes an issued access token.

@@ -132,6 +132,45 @@ type Config struct {
 	Logger *slog.Logger
 	// Hooks are called on notable events.
 	Hooks Hooks
+
+	// Revocation, introspection and metadata (revoke.go, introspect.go,
+	// metadata.go).
+
+	// IntrospectionPolicy decides which tokens an authenticated client may
+	// introspect. When nil, a client may introspect only the tokens issued
+	// to itself; IntrospectAny lets resource servers introspect every token.
+	IntrospectionPolicy IntrospectionPolicy
+	// OpaqueTokenAudience is the aud the introspection endpoint reports
+	// for opaque access tokens, which carry none of their own: the
+	// resource servers they are meant for. When empty, aud is omitted.
+	// (JWT access tokens carry JWTIssuer.Audience.)
+	OpaqueTokenAudience []string
+	// PublicScopes are the scopes the metadata lists as scopes_supported;
+	// RFC 8414 §2 lets a server leave out scopes it does not advertise.
+	// Scopes the ScopeRepository does not know are left out; when none
+	// remain the member is omitted.
+	PublicScopes []string
+
+	// Legacy grants (password.go, implicit.go): off by default and not
+	// recommended (RFC 9700 §2.4, §2.1.2); they exist for hosts migrating
+	// from servers that used them.
+
+	// EnablePasswordGrant switches on grant_type=password (RFC 6749 §4.3)
+	// for clients that list oauth.GrantPassword. It needs
+	// UserAuthenticator.
+	EnablePasswordGrant bool
+	// UserAuthenticator checks the resource owner's username and password
+	// for the password grant.
+	UserAuthenticator oauth.UserAuthenticator
+	// PasswordThrottle, if set, is asked before a password grant request
+	// checks credentials; a non-nil error refuses the request (see
+	// PasswordThrottleFunc). With Hooks.PasswordAuthFailed it lets the host
+	// throttle password guessing.
+	PasswordThrottle PasswordThrottleFunc
+	// EnableImplicitGrant switches on response_type=token (RFC 6749 §4.2)
+	// at the authorization endpoint for clients that list
+	// oauth.GrantImplicit. No refresh token is ever issued with it.
+	EnableImplicitGrant bool
 }
 
 // Server is the grant engine: it serves the token endpoint and the
@@ -151,6 +190,10 @@ type Server struct {
 	// grants maps a grant_type to its handler; the token endpoint
 	// dispatches on it.
 	grants map[string]grantFunc
+
+	// Revocation and introspection (introspect.go): verifies JWT access
+	// tokens presented there; nil unless they are JWTs.
+	jwtVerifier *tokens.Verifier
 }
 
 // New checks the configuration and returns a Server.
