@@ -254,6 +254,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.RefreshTokens != nil {
 		s.grants[oauth.GrantRefreshToken] = (*Server).refreshTokenGrant
 	}
+	if err := s.initExtensions(); err != nil { // metadata.go
+		return nil, err
+	}
 	return s, nil
 }
 
