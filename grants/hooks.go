@@ -31,6 +31,18 @@ type Hooks struct {
 	// revoked.
 	RefreshReuseDetected func(ctx context.Context, e FamilyRevocation)
 
+	// Device authorization grant (device.go, deviceverify.go).
+
+	// DeviceCodeIssued is called when the device authorization endpoint
+	// issues a device code.
+	DeviceCodeIssued func(ctx context.Context, e DeviceCodeEvent)
+	// DeviceApproved is called when the host approves a device request
+	// (Server.ApproveDevice).
+	DeviceApproved func(ctx context.Context, e DeviceCodeEvent)
+	// DeviceDenied is called when the host denies a device request
+	// (Server.DenyDevice).
+	DeviceDenied func(ctx context.Context, e DeviceCodeEvent)
+
 	// Legacy grants (password.go).
 
 	// PasswordAuthFailed is called when a password grant request names a

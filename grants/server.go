@@ -133,6 +133,30 @@ type Config struct {
 	// Hooks are called on notable events.
 	Hooks Hooks
 
+	// Device authorization grant (RFC 8628).
+
+	// DeviceCodes stores device authorization requests. When nil, the
+	// device authorization endpoint and the device_code grant are off.
+	DeviceCodes oauth.DeviceCodeRepository
+	// DeviceVerificationURI is the host's verification page, where the user
+	// enters the user code (verification_uri): an absolute http(s) URL
+	// without fragment, required with DeviceCodes. verification_uri_complete
+	// is this URI with the user_code parameter added.
+	DeviceVerificationURI string
+	// DeviceCodeLifetime defaults to DefaultDeviceCodeLifetime and may not
+	// exceed MaxDeviceCodeLifetime.
+	DeviceCodeLifetime time.Duration
+	// DevicePollInterval is the least time a device must leave between
+	// polls, a whole number of seconds; it defaults to
+	// DefaultDevicePollInterval. Each slow_down adds 5 seconds for that code.
+	DevicePollInterval time.Duration
+	// DeviceLookupBudget is how many wrong user codes one caller of
+	// LookupUserCode may enter per DeviceLookupWindow before it is
+	// throttled; they default to DefaultDeviceLookupBudget and
+	// DefaultDeviceLookupWindow. The count is kept in memory, per Server.
+	DeviceLookupBudget int
+	DeviceLookupWindow time.Duration
+
 	// Revocation, introspection and metadata (revoke.go, introspect.go,
 	// metadata.go).
 
@@ -190,6 +214,9 @@ type Server struct {
 	// grants maps a grant_type to its handler; the token endpoint
 	// dispatches on it.
 	grants map[string]grantFunc
+	// device is the device authorization grant's settings (device.go);
+	// nil when it is off.
+	device *deviceSettings
 
 	// Revocation and introspection (introspect.go): verifies JWT access
 	// tokens presented there; nil unless they are JWTs.
@@ -253,6 +280,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.RefreshTokens != nil {
 		s.grants[oauth.GrantRefreshToken] = (*Server).refreshTokenGrant
+	}
+	if err := s.setupDevice(); err != nil { // device.go
+		return nil, err
 	}
 	if err := s.initExtensions(); err != nil { // metadata.go
 		return nil, err
