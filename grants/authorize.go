@@ -94,20 +94,21 @@ func errPage(code, desc string) *AuthorizeError {
 // and WriteAuthorizeError writes the right answer.
 func (s *Server) ParseAuthorizeRequest(r *http.Request) (*AuthorizeRequest, error) {
 	ctx := r.Context()
-	var f form
+	ar := &AuthorizeRequest{server: s}
+	f := &ar.params
 	switch r.Method {
 	case http.MethodGet:
-		if err := parseForm(r.URL.RawQuery, &f); err != nil {
+		if err := parseForm(r.URL.RawQuery, f); err != nil {
 			return nil, &AuthorizeError{Err: err}
 		}
 	case http.MethodPost:
-		if err := parseForm(r.URL.RawQuery, &f); err != nil {
+		if err := parseForm(r.URL.RawQuery, f); err != nil {
 			return nil, &AuthorizeError{Err: err}
 		}
 		if r.ContentLength == 0 && r.Header.Get("Content-Type") == "" {
 			break // everything is in the query
 		}
-		if err := readBody(r, s.maxBody, &f); err != nil {
+		if err := readBody(r, s.maxBody, f); err != nil {
 			if pe := (*oauth.Error)(nil); errors.As(err, &pe) {
 				return nil, &AuthorizeError{Err: pe}
 			}
@@ -147,15 +148,8 @@ func (s *Server) ParseAuthorizeRequest(r *http.Request) (*AuthorizeRequest, erro
 	}
 
 	// From here on, errors go back to the client.
-	ar := &AuthorizeRequest{
-		Client:        client,
-		RedirectURI:   redirectURI,
-		ResponseType:  f.get("response_type"),
-		State:         f.get("state"),
-		params:        f,
-		redirectParam: redirectParam,
-		server:        s,
-	}
+	ar.Client, ar.RedirectURI, ar.redirectParam = client, redirectURI, redirectParam
+	ar.ResponseType, ar.State = f.get("response_type"), f.get("state")
 	fail := func(code, desc string) (*AuthorizeRequest, error) {
 		return nil, &AuthorizeError{Err: oauth.NewError(code, desc), RedirectURI: redirectURI, State: ar.State}
 	}
@@ -185,8 +179,10 @@ func (s *Server) ParseAuthorizeRequest(r *http.Request) (*AuthorizeRequest, erro
 	if err := s.checkChallenge(ar, f.get("code_challenge"), f.get("code_challenge_method")); err != nil {
 		return fail(oauth.ErrCodeInvalidRequest, err.Error())
 	}
+	// The copies Approve uses: a struct copy of the client (its slices,
+	// which Approve only shows to FinalizeScopes, are cloned there), and
+	// a clone of the validated scopes.
 	ar.client, ar.redirectURI, ar.state = *client, redirectURI, ar.State
-	ar.client.RedirectURIs, ar.client.GrantTypes, ar.client.Scopes = slices.Clone(client.RedirectURIs), slices.Clone(client.GrantTypes), slices.Clone(client.Scopes)
 	ar.scopes = slices.Clone(ar.Scopes)
 	return ar, nil
 }
@@ -305,10 +301,8 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, ar *AuthorizeRe
 		return errors.New("grants: Approve: granted scopes are not a subset of the requested ones")
 	}
 	ctx := r.Context()
-	client := ar.client // a copy: FinalizeScopes may not change the request
-	client.RedirectURIs, client.GrantTypes, client.Scopes = slices.Clone(client.RedirectURIs), slices.Clone(client.GrantTypes), slices.Clone(client.Scopes)
 	scopes, err := s.finalizeScopes(ctx, ScopeRequest{
-		GrantType: oauth.GrantAuthorizationCode, Client: &client, UserID: userID, Scopes: scopes,
+		GrantType: oauth.GrantAuthorizationCode, Client: &ar.client, UserID: userID, Scopes: scopes,
 	})
 	if err != nil {
 		if pe := (*oauth.Error)(nil); errors.As(err, &pe) {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unsafe"
 
 	"github.com/oauthkit/oauth"
 )
@@ -26,6 +27,9 @@ type param struct{ key, value string }
 type form struct {
 	params   []param
 	repeated []string
+	// first holds the first parameters, so that a typical request needs
+	// no allocation for them.
+	first [8]param
 }
 
 // repeatedErr returns an invalid_request error when a parameter was
@@ -125,7 +129,7 @@ func parseForm(s string, f *form) *oauth.Error {
 			return oauth.NewError(oauth.ErrCodeInvalidRequest, "too many parameters")
 		}
 		if f.params == nil {
-			f.params = make([]param, 0, 8)
+			f.params = f.first[:0]
 		}
 		f.params = append(f.params, param{key, value})
 	}
@@ -179,7 +183,12 @@ func readBody(r *http.Request, max int64, f *form) error {
 			return errBodyTooLarge
 		}
 	}
-	if err := parseForm(string(buf), f); err != nil {
+	if len(buf) == 0 {
+		return nil
+	}
+	// buf is never written again: the parameters may share its memory
+	// instead of a copy.
+	if err := parseForm(unsafe.String(&buf[0], len(buf)), f); err != nil {
 		return err
 	}
 	return nil

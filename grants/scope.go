@@ -93,6 +93,10 @@ func (s *Server) finalizeScopes(ctx context.Context, req ScopeRequest) ([]string
 	if s.cfg.FinalizeScopes == nil {
 		return req.Scopes, nil
 	}
+	// The hook gets copies: nothing it changes reaches the server's data.
+	c := *req.Client
+	c.RedirectURIs, c.GrantTypes, c.Scopes = slices.Clone(c.RedirectURIs), slices.Clone(c.GrantTypes), slices.Clone(c.Scopes)
+	req.Client, req.Scopes = &c, slices.Clone(req.Scopes)
 	out, err := s.cfg.FinalizeScopes(ctx, req)
 	if err != nil {
 		if pe := (*oauth.Error)(nil); errors.As(err, &pe) {
