@@ -35,6 +35,10 @@ const (
 	DefaultDeviceLookupWindow = 10 * time.Minute
 )
 
+// pathDeviceAuthorization is where Mount registers the device
+// authorization endpoint, under its prefix.
+const pathDeviceAuthorization = "/device_authorization"
+
 // userCodeLen is the number of characters of a user code, drawn from
 // oauth.UserCodeAlphabet: 20^8 ≈ 2^34.6 codes (RFC 8628 §6.1).
 const userCodeLen = 8

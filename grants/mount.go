@@ -13,6 +13,8 @@ import (
 //	POST {prefix}/authorize   implicit grant is on and authorize is not nil
 //	POST {prefix}/revoke      the revocation endpoint (RevocationHandler)
 //	POST {prefix}/introspect  the introspection endpoint (IntrospectionHandler)
+//	POST {prefix}/device_authorization  the device authorization endpoint
+//	                          (DeviceAuthorizationHandler), when Config.DeviceCodes is set
 //	GET  {prefix}/jwks.json   the JWKS of Config.JWTIssuer, with JWT access tokens
 //	GET  MetadataPath()       the metadata (MetadataHandler), listing the
 //	                          endpoints above as absolute URLs on the issuer's origin
@@ -41,6 +43,11 @@ func (s *Server) Mount(mux *http.ServeMux, prefix string, authorize http.Handler
 		mux.Handle("GET "+prefix+"/authorize", authorize)
 		mux.Handle("POST "+prefix+"/authorize", authorize)
 		mux.Handle(prefix+"/authorize", http.HandlerFunc(s.authorizeMethodNotAllowed))
+	}
+	if s.device != nil {
+		device := s.DeviceAuthorizationHandler()
+		mux.Handle("POST "+prefix+pathDeviceAuthorization, device)
+		mux.Handle(prefix+pathDeviceAuthorization, device) // 405 for every other method
 	}
 	s.mountExtensions(mux, prefix, withAuthorize) // metadata.go
 }
