@@ -76,7 +76,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&c.issuer, "issuer", "http://127.0.0.1:8080", "the authorization server's issuer `URL`")
 	fs.StringVar(&c.audience, "audience", "demo-api", "this API's `identifier`: the aud JWT access tokens must carry")
 	fs.StringVar(&c.mode, "tokens", "jwt", "access token `kind`: jwt (verified locally with the JWKS) or opaque (introspection)")
-	fs.StringVar(&c.jwksURL, "jwks-url", "", "JWKS `URL` (default: the server metadata's jwks_uri, else ISSUER/oauth/jwks)")
+	fs.StringVar(&c.jwksURL, "jwks-url", "", "JWKS `URL` (default: the server metadata's jwks_uri, else ISSUER/oauth/jwks.json)")
 	fs.StringVar(&c.introspectionURL, "introspection-url", "", "introspection `URL` (default: the metadata's introspection_endpoint, else ISSUER/oauth/introspect)")
 	fs.StringVar(&c.clientID, "client-id", "demo-api", "client `ID` this API introspects with")
 	fs.StringVar(&c.clientSecret, "client-secret", "demo-api-secret", "client `secret` this API introspects with")
@@ -167,7 +167,7 @@ func discover(ctx context.Context, c *http.Client, cfg *config, log *slog.Logger
 		}
 	}
 	if cfg.jwksURL == "" {
-		cfg.jwksURL = cmpOr(md.JWKSURI, cfg.issuer+"/oauth/jwks")
+		cfg.jwksURL = cmpOr(md.JWKSURI, cfg.issuer+"/oauth/jwks.json")
 	}
 	if cfg.introspectionURL == "" {
 		cfg.introspectionURL = cmpOr(md.IntrospectionEndpoint, cfg.issuer+"/oauth/introspect")

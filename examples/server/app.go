@@ -37,6 +37,8 @@ type app struct {
 	pages   map[string]*template.Template
 	log     *slog.Logger
 	limiter *limiter
+	// pwLimiter throttles the password grant per username and address.
+	pwLimiter *limiter
 }
 
 // newApp loads (or creates) the signing keys and configures the grant
@@ -57,10 +59,25 @@ func newApp(ctx context.Context, cfg *config, store *sqlstore.Store, target dbTa
 		keyVersion: version,
 		log:        log,
 		limiter:    newLimiter(10, 10*time.Minute),
+		pwLimiter:  newLimiter(10, 10*time.Minute),
 	}
 	a.devices = repoDeviceFlow{repo: store}
 	if a.pages, err = parsePages(); err != nil {
 		return nil, err
+	}
+	if cfg.demo {
+		if err := a.seedDemo(ctx); err != nil {
+			return nil, err
+		}
+	}
+	// The metadata advertises the scopes that exist when the server starts.
+	scopes, err := store.ListScopes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	public := make([]string, len(scopes))
+	for i, sc := range scopes {
+		public[i] = sc.ID
 	}
 	gcfg := grants.Config{
 		Issuer:               cfg.issuer,
@@ -76,6 +93,17 @@ func newApp(ctx context.Context, cfg *config, store *sqlstore.Store, target dbTa
 		AccessTokenFormat:    cfg.format(),
 		ErrorPage:            a.authorizeErrorPage,
 		Logger:               log,
+		// Resource servers (demo-api) may introspect every token; other
+		// clients only their own.
+		IntrospectionPolicy: grants.IntrospectAny(strings.Fields(cfg.introspectors)...),
+		OpaqueTokenAudience: []string{cfg.audience},
+		PublicScopes:        public,
+	}
+	if cfg.passwordGrant {
+		gcfg.EnablePasswordGrant = true
+		gcfg.UserAuthenticator = a.users
+		gcfg.PasswordThrottle = a.passwordThrottle
+		gcfg.Hooks.PasswordAuthFailed = a.passwordFailed
 	}
 	if cfg.format() == grants.AccessTokenJWT {
 		gcfg.JWTIssuer = &tokens.JWTIssuer{Keys: keys, Issuer: cfg.issuer, Audience: []string{cfg.audience}}
@@ -91,9 +119,11 @@ const (
 	oauthPrefix  = "/oauth"
 	pathToken    = oauthPrefix + "/token"
 	pathAuthz    = oauthPrefix + "/authorize"
-	pathJWKS     = oauthPrefix + "/jwks"
+	pathJWKS     = oauthPrefix + "/jwks.json"
+	pathRevoke   = oauthPrefix + "/revoke"
+	pathIntro    = oauthPrefix + "/introspect"
 	pathDevice   = "/device"
-	pathMetadata = "/.well-known/oauth-authorization-server"
+	pathMetadata = grants.MetadataWellKnown
 	pathCallback = "/demo/callback"
 )
 
@@ -101,10 +131,10 @@ const (
 // it, wrapped in request logging and security headers.
 func (a *app) handler() http.Handler {
 	mux := http.NewServeMux()
-	// The library's endpoints: token and authorize (with the host's own
-	// authorize handler around ParseAuthorizeRequest, Approve and Deny).
+	// The library's endpoints: token, authorize (with the host's own
+	// handler around ParseAuthorizeRequest, Approve and Deny), revocation,
+	// introspection, the JWKS and the metadata.
 	a.oauth.Mount(mux, oauthPrefix, http.HandlerFunc(a.authorize))
-	mux.Handle("GET "+pathJWKS, a.keys.Handler())
 
 	// The host's own pages.
 	mux.HandleFunc("GET /{$}", a.home)
@@ -278,11 +308,28 @@ func (a *app) userName(ctx context.Context, sess *session) string {
 	return name
 }
 
-// remoteHost is the client address a request came from, for throttling.
-func remoteHost(r *http.Request) string {
-	host := r.RemoteAddr
-	if i := strings.LastIndexByte(host, ':'); i >= 0 {
-		host = host[:i]
+// passwordThrottle refuses password grant requests for a username, or
+// from an address, with too many recent failures.
+func (a *app) passwordThrottle(_ context.Context, at grants.PasswordAttempt) error {
+	if !a.pwLimiter.allow("user:"+at.Username) || !a.pwLimiter.allow("addr:"+hostOf(at.RemoteAddr)) {
+		return oauth.NewError(oauth.ErrCodeInvalidGrant, "too many failed attempts; try again later")
 	}
-	return host
+	return nil
 }
+
+// passwordFailed counts a failed password grant request.
+func (a *app) passwordFailed(ctx context.Context, at grants.PasswordAttempt) {
+	a.pwLimiter.fail("user:" + at.Username)
+	a.pwLimiter.fail("addr:" + hostOf(at.RemoteAddr))
+	a.log.WarnContext(ctx, "password grant: wrong credentials", "client_id", at.ClientID, "remote", at.RemoteAddr)
+}
+
+func hostOf(addr string) string {
+	if i := strings.LastIndexByte(addr, ':'); i >= 0 {
+		return addr[:i]
+	}
+	return addr
+}
+
+// remoteHost is the client address a request came from, for throttling.
+func remoteHost(r *http.Request) string { return hostOf(r.RemoteAddr) }

@@ -31,6 +31,9 @@ type config struct {
 	keyAlg    string
 	keyReload time.Duration
 
+	introspectors string
+	passwordGrant bool
+
 	demo      bool
 	logFormat string
 	logLevel  string
@@ -56,6 +59,8 @@ func newGlobalFlags(c *config) *flag.FlagSet {
 	fs.DurationVar(&c.deviceCodeLifetime, "device-code-lifetime", 10*time.Minute, "device code `lifetime`")
 	fs.DurationVar(&c.deviceInterval, "device-interval", 5*time.Second, "least `time` between device polls")
 	fs.DurationVar(&c.refreshGrace, "refresh-grace", 0, "`time` after a rotation during which the old refresh token may be retried once (0: never)")
+	fs.StringVar(&c.introspectors, "introspectors", "demo-api", "space-separated `client IDs` (resource servers) that may introspect any token")
+	fs.BoolVar(&c.passwordGrant, "password-grant", false, "switch on the password grant for clients that list it (not recommended: RFC 9700 §2.4)")
 	fs.StringVar(&c.keyAlg, "key-alg", tokens.ES256, "`algorithm` of generated signing keys: ES256, RS256 or EdDSA")
 	fs.DurationVar(&c.keyReload, "key-reload", 30*time.Second, "how `often` to re-read the signing keys from the database")
 	fs.BoolVar(&c.demo, "demo", true, "create a demo user, scopes and clients in an empty database")

@@ -144,7 +144,7 @@ Try it:
        go run ./examples/client -issuer {{.Issuer}} -flow code
   5. Device flow: the client prints a code; enter it at {{.Device_}}
        go run ./examples/client -issuer {{.Issuer}} -flow device
-  Signing keys (JWKS): {{.JWKS}}
+  Metadata (every endpoint): {{.Metadata}}
 
 `))
 
@@ -160,7 +160,7 @@ func (a *app) printDemo(ctx context.Context, w io.Writer) {
 		"Web": demoWebID, "WebSecret": demoWebSecret, "CLI": demoCLIID, "Device": demoDeviceID,
 		"API": demoAPIID, "APISecret": demoAPISecret,
 		"Authorize": a.demoAuthorizeURL(), "Token": iss + pathToken, "Issuer": iss,
-		"Device_": iss + pathDevice, "JWKS": iss + pathJWKS,
+		"Device_": iss + pathDevice, "Metadata": a.oauth.MetadataURL(),
 	})
 }
 

@@ -2,14 +2,21 @@ package main
 
 import (
 	"bufio"
+	"context"
+	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"os/exec"
 	"regexp"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/oauthkit/oauth"
 )
 
 // proc is a running example program whose stdout is read line by line.
@@ -196,4 +203,56 @@ func TestClientAndResource(t *testing.T) {
 			t.Fatal("client did not exit after the denial")
 		}
 	})
+}
+
+// TestOpaqueTokensAndPasswordGrant runs the server with opaque access
+// tokens and the password grant on, and the resource API in introspection
+// mode: a revoked token is refused at once.
+func TestOpaqueTokensAndPasswordGrant(t *testing.T) {
+	db := sqliteURL(t)
+	inst := startServer(t, "-db", db, "-access-token", "opaque", "-password-grant")
+	api := startResource(t, inst.issuer, "-tokens", "opaque")
+	ctx := context.Background()
+
+	tok, err := clientToken(inst.base, demoWebID, demoWebSecret, "profile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(tok.AccessToken, ".") == 2 {
+		t.Fatalf("access token %q looks like a JWT; want an opaque one", tok.AccessToken)
+	}
+	if resp, body := apiGet(t, api+"/api/profile", tok.AccessToken); resp.StatusCode != http.StatusOK || !strings.Contains(body, `"sub":"demo-web"`) {
+		t.Errorf("profile with an opaque token: got %d %s; want 200 for demo-web", resp.StatusCode, body)
+	}
+	if resp, _ := apiGet(t, api+"/api/notes", tok.AccessToken); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("notes without notes:read: got %d; want 403", resp.StatusCode)
+	}
+	revoke(t, inst.base, url.Values{"token": {tok.AccessToken}}, demoWebID, demoWebSecret)
+	if resp, _ := apiGet(t, api+"/api/profile", tok.AccessToken); resp.StatusCode != http.StatusUnauthorized || !strings.Contains(resp.Header.Get("WWW-Authenticate"), "invalid_token") {
+		t.Errorf("revoked opaque token: got %d %q; want 401 invalid_token", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+	}
+
+	// The password grant, for a client the CLI allows it.
+	out := mustCLI(t, db, "client", "create", "-id", "pw-app", "-name", "Password App",
+		"-grant", "password", "-grant", "refresh_token", "-scope", "profile notes:read")
+	secret := secretLine.FindStringSubmatch(out)[1]
+	conf := &oauth2.Config{ClientID: "pw-app", ClientSecret: secret,
+		Endpoint: oauth2.Endpoint{TokenURL: inst.base + pathToken, AuthStyle: oauth2.AuthStyleInHeader}, Scopes: []string{"notes:read"}}
+	pt, err := conf.PasswordCredentialsToken(ctx, demoUser, demoPassword)
+	if err != nil {
+		t.Fatalf("password grant: %v", err)
+	}
+	if resp, body := apiGet(t, api+"/api/notes", pt.AccessToken); resp.StatusCode != http.StatusOK || !strings.Contains(body, `"subject":"u-`) {
+		t.Errorf("notes with a password-grant token: got %d %s; want 200 for the demo user", resp.StatusCode, body)
+	}
+	for i := range 10 {
+		if _, err := conf.PasswordCredentialsToken(ctx, demoUser, "wrong-password"); retrieveCode(err) != oauth.ErrCodeInvalidGrant {
+			t.Fatalf("wrong password, attempt %d: got %v; want invalid_grant", i, err)
+		}
+	}
+	_, err = conf.PasswordCredentialsToken(ctx, demoUser, demoPassword)
+	var re *oauth2.RetrieveError
+	if !errors.As(err, &re) || !strings.Contains(re.ErrorDescription, "too many") {
+		t.Errorf("right password after 10 failures: got %v; want a throttled invalid_grant", err)
+	}
 }

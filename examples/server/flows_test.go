@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -302,6 +303,93 @@ func testFlows(t *testing.T, inst *instance, db string) {
 		}
 	})
 
+	testMetadataAndRevocation(t, inst)
 	t.Run("device verification page", func(t *testing.T) { testDevicePage(t, inst, db) })
 	t.Run("admin CLI", func(t *testing.T) { testAdmin(t, inst, db) })
+}
+
+// introspect asks the introspection endpoint about token as client id.
+func introspect(t *testing.T, base, id, secret, token string) map[string]any {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, base+pathIntro, strings.NewReader(url.Values{"token": {token}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(id, secret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("introspect: status %d, %v", resp.StatusCode, err)
+	}
+	return out
+}
+
+// revoke revokes token at base; the form carries the client's id (public
+// clients) and Basic the confidential ones' credentials.
+func revoke(t *testing.T, base string, form url.Values, id, secret string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, base+pathRevoke, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if secret != "" {
+		req.SetBasicAuth(id, secret)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("revoke: got %d; want 200", resp.StatusCode)
+	}
+}
+
+func testMetadataAndRevocation(t *testing.T, inst *instance) {
+	base, iss := inst.base, inst.issuer
+	t.Run("metadata", func(t *testing.T) {
+		resp, err := http.Get(base + pathMetadata)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var md map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&md); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{
+			"issuer": iss, "authorization_endpoint": iss + pathAuthz, "token_endpoint": iss + pathToken,
+			"jwks_uri": iss + pathJWKS, "revocation_endpoint": iss + pathRevoke, "introspection_endpoint": iss + pathIntro,
+		}
+		for k, v := range want {
+			if md[k] != v {
+				t.Errorf("metadata %s: got %v; want %s", k, md[k], v)
+			}
+		}
+		if md["authorization_response_iss_parameter_supported"] != true {
+			t.Errorf("metadata authorization_response_iss_parameter_supported: got %v; want true", md["authorization_response_iss_parameter_supported"])
+		}
+		scopes, _ := json.Marshal(md["scopes_supported"])
+		if !strings.Contains(string(scopes), `"notes:read"`) {
+			t.Errorf("metadata scopes_supported: got %s; want notes:read among them", scopes)
+		}
+	})
+
+	t.Run("introspection and revocation", func(t *testing.T) {
+		tok, conf := codeFlow(t, newBrowser(t), []string{base}, base)
+		got := introspect(t, base, demoAPIID, demoAPISecret, tok.AccessToken)
+		if got["active"] != true || got["client_id"] != demoCLIID || got["aud"] == nil {
+			t.Fatalf("introspection by the resource server: got %v; want active, client demo-cli, an aud", got)
+		}
+		if got := introspect(t, base, demoWebID, demoWebSecret, tok.AccessToken); got["active"] != false || len(got) != 1 {
+			t.Errorf("introspection of another client's token by demo-web: got %v; want exactly {active:false}", got)
+		}
+		revoke(t, base, url.Values{"token": {tok.RefreshToken}, "client_id": {demoCLIID}}, "", "")
+		if got := introspect(t, base, demoAPIID, demoAPISecret, tok.AccessToken); got["active"] != false {
+			t.Errorf("access token after its refresh token was revoked: got %v; want inactive", got)
+		}
+		if _, err := refresh(conf, tok.RefreshToken); retrieveCode(err) != oauth.ErrCodeInvalidGrant {
+			t.Errorf("revoked refresh token: got %v; want invalid_grant", err)
+		}
+	})
 }

@@ -169,11 +169,6 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if cfg.demo {
-		if err := a.seedDemo(openCtx); err != nil {
-			return err
-		}
-	}
 	cancel()
 
 	reloadCtx, stopReload := context.WithCancel(ctx)

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/oauthkit/oauth"
+	"github.com/oauthkit/oauth/grants"
 )
 
 // maxFormBytes caps the body of the host's own forms.
@@ -41,13 +42,17 @@ func (a *app) home(w http.ResponseWriter, r *http.Request) {
 	iss := a.cfg.issuer
 	p := homePage{
 		Issuer:   iss,
-		Metadata: iss + pathMetadata,
+		Metadata: a.oauth.MetadataURL(),
 		Endpoints: []endpoint{
 			{"Authorization endpoint", iss + pathAuthz},
 			{"Token endpoint", iss + pathToken},
-			{"JSON Web Key Set", iss + pathJWKS},
+			{"Revocation endpoint", iss + pathRevoke},
+			{"Introspection endpoint", iss + pathIntro},
 			{"Device verification page", iss + pathDevice},
 		},
+	}
+	if a.cfg.format() == grants.AccessTokenJWT {
+		p.Endpoints = append(p.Endpoints, endpoint{"JSON Web Key Set", iss + pathJWKS})
 	}
 	if a.cfg.demo {
 		p.Demo = true
