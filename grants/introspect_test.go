@@ -414,7 +414,9 @@ func ExampleIntrospectAny() {
 		mux.ServeHTTP(w, r)
 		return w.Body.String()
 	}
-	var tok struct{ AccessToken string `json:"access_token"` }
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
 	json.Unmarshal([]byte(post("/oauth/token", "billing", billingSecret, url.Values{"grant_type": {"client_credentials"}})), &tok)
 	answer := post("/oauth/introspect", "reports-api", apiSecret, url.Values{"token": {tok.AccessToken}})
 	fmt.Println(strings.Split(answer, `,"jti"`)[0])
