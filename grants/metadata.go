@@ -230,8 +230,9 @@ func (s *Server) mountedEndpoints(prefix string, authorize bool) Endpoints {
 	if s.cfg.AccessTokenFormat == AccessTokenJWT {
 		e.JWKS = base + pathJWKS
 	}
-	// TODO(device): e.DeviceAuthorization once the device grant's
-	// endpoint is mounted.
+	if s.device != nil {
+		e.DeviceAuthorization = base + pathDeviceAuthorization
+	}
 	return e
 }
 
