@@ -21,7 +21,8 @@ type AuthorizeRequest struct {
 	Client *oauth.Client
 	// RedirectURI is where the response will be sent.
 	RedirectURI string
-	// ResponseType is the response_type; "code".
+	// ResponseType is the response_type: "code", or "token" for the
+	// implicit grant (see Config.EnableImplicitGrant).
 	ResponseType string
 	// Scopes are the requested scopes, checked against the client and the
 	// ScopeRepository; the client's defaults when the request named none.
@@ -42,6 +43,7 @@ type AuthorizeRequest struct {
 	challenge       string
 	challengeMethod string
 	server          *Server
+	implicit        bool // response_type=token (implicit.go)
 }
 
 // Param returns any parameter of the request as sent (say prompt,
@@ -67,6 +69,8 @@ type AuthorizeError struct {
 	RedirectURI string
 	// State is the client's state parameter.
 	State string
+
+	fragment bool // the error goes in the fragment (implicit.go)
 }
 
 // Error implements the error interface.
@@ -151,7 +155,7 @@ func (s *Server) ParseAuthorizeRequest(r *http.Request) (*AuthorizeRequest, erro
 	ar.Client, ar.RedirectURI, ar.redirectParam = client, redirectURI, redirectParam
 	ar.ResponseType, ar.State = f.get("response_type"), f.get("state")
 	fail := func(code, desc string) (*AuthorizeRequest, error) {
-		return nil, &AuthorizeError{Err: oauth.NewError(code, desc), RedirectURI: redirectURI, State: ar.State}
+		return nil, &AuthorizeError{Err: oauth.NewError(code, desc), RedirectURI: redirectURI, State: ar.State, fragment: ar.implicit}
 	}
 	if err := f.repeatedErr(); err != nil {
 		return fail(err.Code, err.Description)
@@ -163,10 +167,14 @@ func (s *Server) ParseAuthorizeRequest(r *http.Request) (*AuthorizeRequest, erro
 		if s.cfg.AuthCodes == nil {
 			return fail(oauth.ErrCodeUnsupportedResponseType, "the authorization code grant is not enabled")
 		}
+	case "token":
+		if err := s.checkImplicit(ar); err != nil { // implicit.go
+			return nil, err
+		}
 	default:
 		return fail(oauth.ErrCodeUnsupportedResponseType, "response_type "+safeDescription(ar.ResponseType)+" is not supported")
 	}
-	if !client.AllowsGrant(oauth.GrantAuthorizationCode) {
+	if !ar.implicit && !client.AllowsGrant(oauth.GrantAuthorizationCode) {
 		return fail(oauth.ErrCodeUnauthorizedClient, "the client may not use the authorization code grant")
 	}
 	ar.Scopes, err = s.requestedScopes(ctx, client, f.get("scope"))
@@ -174,10 +182,12 @@ func (s *Server) ParseAuthorizeRequest(r *http.Request) (*AuthorizeRequest, erro
 		if pe := (*oauth.Error)(nil); errors.As(err, &pe) {
 			return fail(pe.Code, pe.Description)
 		}
-		return nil, &AuthorizeError{Err: s.protocolError(ctx, "authorize", err), RedirectURI: redirectURI, State: ar.State}
+		return nil, &AuthorizeError{Err: s.protocolError(ctx, "authorize", err), RedirectURI: redirectURI, State: ar.State, fragment: ar.implicit}
 	}
-	if err := s.checkChallenge(ar, f.get("code_challenge"), f.get("code_challenge_method")); err != nil {
-		return fail(oauth.ErrCodeInvalidRequest, err.Error())
+	if !ar.implicit { // an implicit request has no code to bind a challenge to
+		if err := s.checkChallenge(ar, f.get("code_challenge"), f.get("code_challenge_method")); err != nil {
+			return fail(oauth.ErrCodeInvalidRequest, err.Error())
+		}
 	}
 	// The copies Approve uses: a struct copy of the client (its slices,
 	// which Approve only shows to FinalizeScopes, are cloned there), and
@@ -245,6 +255,10 @@ func (s *Server) WriteAuthorizeError(w http.ResponseWriter, r *http.Request, err
 		{"state", ae.State},
 		{"iss", s.cfg.Issuer},
 	}
+	if ae.fragment {
+		s.redirect(w, r, appendFragment(ae.RedirectURI, params...))
+		return
+	}
 	s.redirect(w, r, appendQuery(ae.RedirectURI, params...))
 }
 
@@ -268,7 +282,9 @@ func (s *Server) redirect(w http.ResponseWriter, r *http.Request, location strin
 // nil means every requested scope; otherwise they must be a subset of
 // ar.Scopes — and redirects to the client with code, state and iss. The
 // code is single-use, expires after Config.AuthCodeLifetime and is bound
-// to the client, the redirect_uri and the PKCE challenge.
+// to the client, the redirect_uri and the PKCE challenge. For an implicit
+// request (response_type=token) it issues an access token instead, and
+// redirects with it in the fragment.
 //
 // Approve always writes the response. It returns nil on success; on
 // failure (an invalid userID or scopes, Config.FinalizeScopes refusing, a
@@ -280,7 +296,7 @@ func (s *Server) Approve(w http.ResponseWriter, r *http.Request, ar *AuthorizeRe
 		if !errors.As(err, &ae) {
 			ae = &AuthorizeError{Err: s.protocolError(r.Context(), "authorize", err)}
 			if ar != nil && ar.server == s {
-				ae.RedirectURI, ae.State = ar.redirectURI, ar.state
+				ae.RedirectURI, ae.State, ae.fragment = ar.redirectURI, ar.state, ar.implicit
 			}
 		}
 		s.WriteAuthorizeError(w, r, ae)
@@ -302,13 +318,16 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, ar *AuthorizeRe
 	}
 	ctx := r.Context()
 	scopes, err := s.finalizeScopes(ctx, ScopeRequest{
-		GrantType: oauth.GrantAuthorizationCode, Client: &ar.client, UserID: userID, Scopes: scopes,
+		GrantType: ar.grantType(), Client: &ar.client, UserID: userID, Scopes: scopes,
 	})
 	if err != nil {
 		if pe := (*oauth.Error)(nil); errors.As(err, &pe) {
-			return &AuthorizeError{Err: pe, RedirectURI: ar.redirectURI, State: ar.state}
+			return &AuthorizeError{Err: pe, RedirectURI: ar.redirectURI, State: ar.state, fragment: ar.implicit}
 		}
 		return err
+	}
+	if ar.implicit {
+		return s.approveImplicit(ctx, w, r, ar, &ar.client, userID, scopes) // implicit.go
 	}
 	value, id, err := tokens.NewOpaque(tokens.PrefixAuthCode)
 	if err != nil {
@@ -350,6 +369,7 @@ func (s *Server) Deny(w http.ResponseWriter, r *http.Request, ar *AuthorizeReque
 		Err:         oauth.NewError(oauth.ErrCodeAccessDenied, "the resource owner denied the request"),
 		RedirectURI: ar.redirectURI,
 		State:       ar.state,
+		fragment:    ar.implicit,
 	})
 }
 
