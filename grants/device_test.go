@@ -830,7 +830,7 @@ func TestDeviceConfig(t *testing.T) {
 		ok     bool
 	}{
 		{"defaults", func(*grants.Config) {}, true},
-		{"interval and lifetime", func(c *grants.Config) { c.DevicePollInterval, c.DeviceCodeLifetime = time.Second, 2 * time.Second }, true},
+		{"interval and lifetime", func(c *grants.Config) { c.DevicePollInterval, c.DeviceCodeLifetime = time.Second, 2*time.Second }, true},
 		{"longest lifetime", func(c *grants.Config) { c.DeviceCodeLifetime = grants.MaxDeviceCodeLifetime }, true},
 		{"http verification URI", func(c *grants.Config) { c.DeviceVerificationURI = "http://localhost:8080/device" }, true},
 		{"no verification URI", func(c *grants.Config) { c.DeviceVerificationURI = "" }, false},
