@@ -18,7 +18,6 @@ import (
 
 	"github.com/oauthkit/oauth"
 	"github.com/oauthkit/oauth/storage/sqlstore"
-	"github.com/oauthkit/oauth/tokens"
 )
 
 // openTestStore opens the database a server runs on, for checks.
@@ -248,113 +247,6 @@ func jwtKid(t *testing.T, jwt string) string {
 	}
 	json.Unmarshal(raw, &h)
 	return h.Kid
-}
-
-// newUserCode returns a random normalized user code.
-func newUserCode() string {
-	b := make([]byte, 8)
-	rand.Read(b)
-	for i := range b {
-		b[i] = oauth.UserCodeAlphabet[int(b[i])%len(oauth.UserCodeAlphabet)]
-	}
-	return string(b)
-}
-
-// insertDeviceCode stores a pending device request, as the device
-// authorization endpoint would.
-func insertDeviceCode(t *testing.T, store *sqlstore.Store, base string) *oauth.DeviceCode {
-	t.Helper()
-	_, id, err := tokens.NewOpaque(tokens.PrefixDeviceCode)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := &oauth.DeviceCode{
-		ID: id, UserCode: newUserCode(), ClientID: demoDeviceID, Scopes: []string{"profile", "notes:read"},
-		FamilyID: "fam-" + rand.Text(), VerificationURI: base + pathDevice, Interval: 5 * time.Second,
-		Status: oauth.DevicePending, ExpiresAt: time.Now().Add(10 * time.Minute),
-	}
-	if err := store.CreateDeviceCode(context.Background(), d); err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
-
-func testDevicePage(t *testing.T, inst *instance, db string) {
-	base := inst.base
-	store := openTestStore(t, db)
-	ctx := context.Background()
-
-	d := insertDeviceCode(t, store, base)
-	b := newBrowser(t)
-	resp, body := b.get(base + pathDevice)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET /device: got %d", resp.StatusCode)
-	}
-	checkPageHeaders(t, resp)
-	form := hiddenFields(t, body)
-
-	// A wrong code is refused with a message.
-	form.Set("user_code", "BBBB-BBBB")
-	resp, body = b.post(base+pathDevice, form)
-	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "unknown, expired or already used") {
-		t.Errorf("wrong code: got %d; want 400 with a message", resp.StatusCode)
-	}
-
-	// Case, dashes and spaces do not matter; sign-in comes in between.
-	typed := strings.ToLower(d.UserCode[:4] + " - " + d.UserCode[4:])
-	form.Set("user_code", typed)
-	resp, body = b.post(base+pathDevice, form)
-	loc := expectRedirect(t, resp, body, base)
-	if !strings.Contains(loc, "/login?") {
-		t.Fatalf("device code before sign-in: redirected to %s; want the sign-in page", loc)
-	}
-	loc = b.signIn(loc, base, demoUser, demoPassword)
-	resp, body = b.get(loc)
-	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Demo TV App") || !strings.Contains(body, displayUserCode(d.UserCode)) {
-		t.Fatalf("device confirmation: got %d\n%s", resp.StatusCode, tail(body, 2000))
-	}
-	checkPageHeaders(t, resp)
-	form = hiddenFields(t, body)
-	form.Set("decision", "approve")
-
-	forged := cloneValues(form)
-	forged.Set("csrf_token", "forged")
-	if resp, _ := b.post(base+pathDevice+"/decide", forged); resp.StatusCode != http.StatusForbidden {
-		t.Errorf("device decision with a forged CSRF token: got %d; want 403", resp.StatusCode)
-	}
-
-	resp, body = b.post(base+pathDevice+"/decide", form)
-	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Device connected") {
-		t.Fatalf("approve: got %d\n%s", resp.StatusCode, tail(body, 2000))
-	}
-	got, err := store.FindDeviceCode(ctx, d.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.Status != oauth.DeviceApproved || !strings.HasPrefix(got.UserID, "u-") {
-		t.Errorf("after approval: status %q user %q; want approved by the demo user", got.Status, got.UserID)
-	}
-	// The same code cannot be decided again.
-	resp, _ = b.post(base+pathDevice+"/decide", form)
-	if resp.StatusCode != http.StatusBadRequest {
-		t.Errorf("second decision: got %d; want 400", resp.StatusCode)
-	}
-
-	// Deny, through verification_uri_complete.
-	d2 := insertDeviceCode(t, store, base)
-	resp, body = b.get(base + pathDevice + "?user_code=" + displayUserCode(d2.UserCode))
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("verification_uri_complete: got %d", resp.StatusCode)
-	}
-	form = hiddenFields(t, body)
-	form.Set("decision", "deny")
-	resp, body = b.post(base+pathDevice+"/decide", form)
-	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Device not connected") {
-		t.Fatalf("deny: got %d\n%s", resp.StatusCode, tail(body, 2000))
-	}
-	if got, _ := store.FindDeviceCode(ctx, d2.ID); got == nil || got.Status != oauth.DeviceDenied {
-		t.Errorf("after denial: got %+v; want denied", got)
-	}
 }
 
 // cloneValues copies a form.

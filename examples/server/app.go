@@ -28,7 +28,6 @@ type app struct {
 	users    *userStore
 	sessions *sessionStore
 	oauth    *grants.Server
-	devices  deviceFlow
 
 	keyStore   *keyStore
 	keys       *tokens.KeySet
@@ -61,7 +60,6 @@ func newApp(ctx context.Context, cfg *config, store *sqlstore.Store, target dbTa
 		limiter:    newLimiter(10, 10*time.Minute),
 		pwLimiter:  newLimiter(10, 10*time.Minute),
 	}
-	a.devices = repoDeviceFlow{repo: store}
 	if a.pages, err = parsePages(); err != nil {
 		return nil, err
 	}
@@ -86,13 +84,18 @@ func newApp(ctx context.Context, cfg *config, store *sqlstore.Store, target dbTa
 		AccessTokens:         store,
 		RefreshTokens:        store,
 		AuthCodes:            store,
+		DeviceCodes:          store,
 		AccessTokenLifetime:  cfg.accessTokenLifetime,
 		RefreshTokenLifetime: cfg.refreshTokenLifetime,
 		AuthCodeLifetime:     cfg.authCodeLifetime,
 		RefreshGracePeriod:   cfg.refreshGrace,
-		AccessTokenFormat:    cfg.format(),
-		ErrorPage:            a.authorizeErrorPage,
-		Logger:               log,
+		// The device flow: the user types the code on this host's page.
+		DeviceVerificationURI: cfg.issuer + pathDevice,
+		DeviceCodeLifetime:    cfg.deviceCodeLifetime,
+		DevicePollInterval:    cfg.deviceInterval,
+		AccessTokenFormat:     cfg.format(),
+		ErrorPage:             a.authorizeErrorPage,
+		Logger:                log,
 		// Resource servers (demo-api) may introspect every token; other
 		// clients only their own.
 		IntrospectionPolicy: grants.IntrospectAny(strings.Fields(cfg.introspectors)...),
@@ -122,6 +125,7 @@ const (
 	pathJWKS     = oauthPrefix + "/jwks.json"
 	pathRevoke   = oauthPrefix + "/revoke"
 	pathIntro    = oauthPrefix + "/introspect"
+	pathDeviceAz = oauthPrefix + "/device_authorization"
 	pathDevice   = "/device"
 	pathMetadata = grants.MetadataWellKnown
 	pathCallback = "/demo/callback"

@@ -49,10 +49,11 @@ func TestBrowser(t *testing.T) {
 		os.Remove(f)
 	}
 
-	db := sqliteURL(t)
-	inst := startServer(t, "-db", db)
-	store := openTestStore(t, db)
-	d := insertDeviceCode(t, store, inst.base)
+	inst := startServer(t, "-db", sqliteURL(t))
+	da, err := deviceConfig(inst.base).DeviceAuth(context.Background())
+	if err != nil {
+		t.Fatalf("device authorization: %v", err)
+	}
 
 	state := "browser-" + oauth.HashValue(t.Name())[:8]
 	q := url.Values{
@@ -70,7 +71,7 @@ func TestBrowser(t *testing.T) {
 		"BASE_URL="+inst.base,
 		"AUTH_URL="+inst.base+pathAuthz+"?"+q.Encode(),
 		"STATE="+state,
-		"USER_CODE="+displayUserCode(d.UserCode),
+		"USER_CODE="+da.UserCode,
 		"ARTIFACTS="+artifacts,
 		"CHROMIUM="+chromium,
 	)
@@ -81,9 +82,9 @@ func TestBrowser(t *testing.T) {
 	}
 	t.Logf("browser test output:\n%s", out.String())
 
-	got, err := store.FindDeviceCode(ctx, d.ID)
-	if err != nil || got.Status != oauth.DeviceApproved {
-		t.Errorf("device code after the browser approved it: got %+v, %v; want approved", got, err)
+	// The device, polling, receives its tokens: the browser approved it.
+	if tok, err := deviceConfig(inst.base).DeviceAccessToken(ctx, da); err != nil || tok.AccessToken == "" {
+		t.Errorf("device token after the browser approved: %v", err)
 	}
 	shots, _ := filepath.Glob(filepath.Join(artifacts, "*.png"))
 	if len(shots) != 7 {

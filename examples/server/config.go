@@ -56,8 +56,8 @@ func newGlobalFlags(c *config) *flag.FlagSet {
 	fs.DurationVar(&c.accessTokenLifetime, "access-token-lifetime", grants.DefaultAccessTokenLifetime, "access token `lifetime`")
 	fs.DurationVar(&c.refreshTokenLifetime, "refresh-token-lifetime", grants.DefaultRefreshTokenLifetime, "refresh token `lifetime`")
 	fs.DurationVar(&c.authCodeLifetime, "auth-code-lifetime", 5*time.Minute, "authorization code `lifetime` (at most 10m; long enough here to copy the demo's curl command)")
-	fs.DurationVar(&c.deviceCodeLifetime, "device-code-lifetime", 10*time.Minute, "device code `lifetime`")
-	fs.DurationVar(&c.deviceInterval, "device-interval", 5*time.Second, "least `time` between device polls")
+	fs.DurationVar(&c.deviceCodeLifetime, "device-code-lifetime", grants.DefaultDeviceCodeLifetime, "device code `lifetime`")
+	fs.DurationVar(&c.deviceInterval, "device-interval", grants.DefaultDevicePollInterval, "least `time` between device polls")
 	fs.DurationVar(&c.refreshGrace, "refresh-grace", 0, "`time` after a rotation during which the old refresh token may be retried once (0: never)")
 	fs.StringVar(&c.introspectors, "introspectors", "demo-api", "space-separated `client IDs` (resource servers) that may introspect any token")
 	fs.BoolVar(&c.passwordGrant, "password-grant", false, "switch on the password grant for clients that list it (not recommended: RFC 9700 §2.4)")
@@ -112,6 +112,9 @@ func (c *config) check() error {
 	}
 	if c.authCodeLifetime > grants.MaxAuthCodeLifetime {
 		return fmt.Errorf("-auth-code-lifetime must be at most %v, got %v", grants.MaxAuthCodeLifetime, c.authCodeLifetime)
+	}
+	if c.deviceCodeLifetime > grants.MaxDeviceCodeLifetime || c.deviceCodeLifetime <= c.deviceInterval {
+		return fmt.Errorf("-device-code-lifetime must exceed -device-interval and be at most %v, got %v", grants.MaxDeviceCodeLifetime, c.deviceCodeLifetime)
 	}
 	if c.deviceInterval%time.Second != 0 {
 		return fmt.Errorf("-device-interval must be whole seconds, got %v", c.deviceInterval)

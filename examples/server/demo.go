@@ -144,6 +144,9 @@ Try it:
        go run ./examples/client -issuer {{.Issuer}} -flow code
   5. Device flow: the client prints a code; enter it at {{.Device_}}
        go run ./examples/client -issuer {{.Issuer}} -flow device
+     or with curl: start, then poll with the device_code (after approving the code):
+       curl -d client_id={{.Device}} -d scope=profile {{.DeviceAz}}
+       curl -d client_id={{.Device}} -d grant_type=urn:ietf:params:oauth:grant-type:device_code -d device_code=DEVICE_CODE {{.Token}}
   Metadata (every endpoint): {{.Metadata}}
 
 `))
@@ -160,7 +163,7 @@ func (a *app) printDemo(ctx context.Context, w io.Writer) {
 		"Web": demoWebID, "WebSecret": demoWebSecret, "CLI": demoCLIID, "Device": demoDeviceID,
 		"API": demoAPIID, "APISecret": demoAPISecret,
 		"Authorize": a.demoAuthorizeURL(), "Token": iss + pathToken, "Issuer": iss,
-		"Device_": iss + pathDevice, "Metadata": a.oauth.MetadataURL(),
+		"Device_": iss + pathDevice, "DeviceAz": iss + pathDeviceAz, "Metadata": a.oauth.MetadataURL(),
 	})
 }
 

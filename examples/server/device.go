@@ -1,84 +1,18 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"net/http"
-	"strings"
-	"time"
 
 	"github.com/oauthkit/oauth"
+	"github.com/oauthkit/oauth/grants"
 )
 
-// deviceFlow is what the device verification page needs from the
-// authorization server: find a pending request by the code the user typed,
-// and record the user's decision.
-type deviceFlow interface {
-	// lookup returns the device code with that normalized user code, or an
-	// error wrapping oauth.ErrNotFound, oauth.ErrExpired or
-	// oauth.ErrAlreadyUsed when it cannot be decided on.
-	lookup(ctx context.Context, userCode string) (*oauth.DeviceCode, error)
-	approve(ctx context.Context, d *oauth.DeviceCode, userID string, scopes []string) error
-	deny(ctx context.Context, d *oauth.DeviceCode, userID string) error
-}
-
-// repoDeviceFlow decides device requests through the repository.
-type repoDeviceFlow struct {
-	repo oauth.DeviceCodeRepository
-}
-
-func (f repoDeviceFlow) lookup(ctx context.Context, userCode string) (*oauth.DeviceCode, error) {
-	d, err := f.repo.FindDeviceCodeByUserCode(ctx, userCode)
-	if err != nil {
-		return nil, err
-	}
-	switch {
-	case !time.Now().Before(d.ExpiresAt):
-		return nil, oauth.ErrExpired
-	case d.Status != oauth.DevicePending || d.Revoked:
-		return nil, oauth.ErrAlreadyUsed
-	}
-	return d, nil
-}
-
-func (f repoDeviceFlow) approve(ctx context.Context, d *oauth.DeviceCode, userID string, scopes []string) error {
-	return f.repo.ApproveDeviceCode(ctx, d.ID, userID, scopes, time.Now())
-}
-
-func (f repoDeviceFlow) deny(ctx context.Context, d *oauth.DeviceCode, userID string) error {
-	return f.repo.DenyDeviceCode(ctx, d.ID, userID, time.Now())
-}
-
-// normalizeUserCode turns what a user typed into a stored user code:
-// case, dashes and spaces do not matter (RFC 8628 §6.1). It reports false
-// for anything that cannot be a user code.
-func normalizeUserCode(s string) (string, bool) {
-	if len(s) > 32 {
-		return "", false
-	}
-	var b strings.Builder
-	for _, r := range strings.ToUpper(s) {
-		switch {
-		case r == '-' || r == ' ' || r == '\t':
-		case strings.ContainsRune(oauth.UserCodeAlphabet, r):
-			b.WriteRune(r)
-		default:
-			return "", false
-		}
-	}
-	if b.Len() != 8 {
-		return "", false
-	}
-	return b.String(), true
-}
-
-// displayUserCode shows a normalized user code as XXXX-XXXX.
-func displayUserCode(c string) string {
-	if len(c) == 8 {
-		return c[:4] + "-" + c[4:]
-	}
-	return c
-}
+// The device verification page (RFC 8628 §3.3) is the host's: the library
+// serves the device authorization endpoint and the polling at the token
+// endpoint, and gives the page LookupUserCode, ApproveDevice and
+// DenyDevice. The page asks for the code, has the person sign in, shows
+// the client and the scopes, and records the decision.
 
 // devicePageData is the data of both device pages.
 type devicePageData struct {
@@ -87,6 +21,11 @@ type devicePageData struct {
 	ClientID   string
 	Scopes     []oauth.Scope
 }
+
+// deviceCaller is who is typing codes, for the library's throttle of wrong
+// entries: the client address, which a visitor cannot renew as freely as a
+// session.
+func deviceCaller(r *http.Request) string { return "ip:" + remoteHost(r) }
 
 // devicePage shows the form to enter a code; with ?user_code= (the
 // verification_uri_complete) it goes straight to the confirmation.
@@ -100,10 +39,12 @@ func (a *app) devicePage(w http.ResponseWriter, r *http.Request) {
 		a.serverError(w, r, err)
 		return
 	}
-	a.render(w, r, http.StatusOK, "device", pageData{
-		Title: "Connect a device", User: a.userName(r.Context(), sess), CSRF: sess.csrf,
-		Page: devicePageData{},
-	})
+	d := pageData{Title: "Connect a device", User: a.userName(r.Context(), sess), CSRF: sess.csrf, Page: devicePageData{}}
+	status := http.StatusOK
+	if a.oauth.Throttled(deviceCaller(r)) {
+		status, d.Error = http.StatusTooManyRequests, "Too many wrong codes. Wait a few minutes and try again."
+	}
+	a.render(w, r, status, "device", d)
 }
 
 // deviceLookup takes the entered code.
@@ -124,59 +65,59 @@ func (a *app) deviceLookup(w http.ResponseWriter, r *http.Request) {
 	a.deviceConfirm(w, r, r.PostForm.Get("user_code"))
 }
 
-// deviceConfirm checks a typed code; a visitor who has not signed in is
+// deviceError says what the person should know about a code that cannot
+// be decided on, and the status to answer with; ok is false for a failure
+// of the server.
+func deviceError(err error) (status int, msg string, ok bool) {
+	switch {
+	case errors.Is(err, grants.ErrThrottled):
+		return http.StatusTooManyRequests, "Too many wrong codes. Wait a few minutes and try again.", true
+	case errors.Is(err, grants.ErrUserCodeUnknown):
+		return http.StatusBadRequest, "That code is not known. Check the code your device shows; codes look like BDFH-JKLM.", true
+	case errors.Is(err, grants.ErrUserCodeExpired):
+		return http.StatusBadRequest, "That code has expired. Start again on your device to get a new one.", true
+	case errors.Is(err, grants.ErrUserCodeUsed):
+		return http.StatusBadRequest, "That code was already used.", true
+	case errors.Is(err, grants.ErrUserCodeDenied):
+		return http.StatusBadRequest, "That request was denied. Start again on your device if you meant to allow it.", true
+	}
+	return 0, "", false
+}
+
+// deviceConfirm looks a typed code up; a visitor who has not signed in is
 // sent to sign in first, then back here. Wrong codes are throttled per
-// client address, so that codes cannot be guessed.
+// client address by the library.
 func (a *app) deviceConfirm(w http.ResponseWriter, r *http.Request, typed string) {
 	sess, err := a.sessions.ensure(w, r)
 	if err != nil {
 		a.serverError(w, r, err)
 		return
 	}
-	retry := func(status int, msg string) {
+	req, err := a.oauth.LookupUserCode(r.Context(), deviceCaller(r), typed)
+	if err != nil {
+		status, msg, ok := deviceError(err)
+		if !ok {
+			a.serverError(w, r, err)
+			return
+		}
 		a.render(w, r, status, "device", pageData{
 			Title: "Connect a device", User: a.userName(r.Context(), sess), CSRF: sess.csrf, Error: msg,
 			Page: devicePageData{UserCode: typed},
 		})
-	}
-	host := remoteHost(r)
-	if !a.limiter.allow(host) {
-		retry(http.StatusTooManyRequests, "Too many wrong codes. Wait a few minutes and try again.")
-		return
-	}
-	code, ok := normalizeUserCode(typed)
-	if !ok {
-		a.limiter.fail(host)
-		retry(http.StatusBadRequest, "That is not a valid code. Codes look like BDFH-JKLM.")
-		return
-	}
-	d, err := a.devices.lookup(r.Context(), code)
-	if err != nil {
-		if !errors.Is(err, oauth.ErrNotFound) && !errors.Is(err, oauth.ErrExpired) && !errors.Is(err, oauth.ErrAlreadyUsed) {
-			a.serverError(w, r, err)
-			return
-		}
-		a.limiter.fail(host)
-		retry(http.StatusBadRequest, "That code is unknown, expired or already used. Check your device for the current code.")
 		return
 	}
 	if sess.userID == "" {
-		http.Redirect(w, r, loginURL(pathDevice+"?user_code="+displayUserCode(code)), http.StatusSeeOther)
+		http.Redirect(w, r, loginURL(pathDevice+"?user_code="+req.UserCode), http.StatusSeeOther)
 		return
 	}
-	client, err := a.store.FindClient(r.Context(), d.ClientID)
-	if err != nil {
-		a.serverError(w, r, err)
-		return
-	}
-	scopes, err := a.store.FindScopes(r.Context(), d.Scopes)
+	scopes, err := a.store.FindScopes(r.Context(), req.Scopes)
 	if err != nil {
 		a.serverError(w, r, err)
 		return
 	}
 	a.render(w, r, http.StatusOK, "device_confirm", pageData{
 		Title: "Connect a device?", User: a.userName(r.Context(), sess), CSRF: sess.csrf,
-		Page: devicePageData{UserCode: displayUserCode(code), ClientName: client.Name, ClientID: client.ID, Scopes: scopes},
+		Page: devicePageData{UserCode: req.UserCode, ClientName: req.Client.Name, ClientID: req.Client.ID, Scopes: scopes},
 	})
 }
 
@@ -195,13 +136,9 @@ func (a *app) deviceDecide(w http.ResponseWriter, r *http.Request) {
 		a.formExpired(w, r)
 		return
 	}
-	code, ok := normalizeUserCode(r.PostForm.Get("user_code"))
-	if !ok {
-		a.message(w, r, http.StatusBadRequest, "Bad request", "The code is missing or malformed.")
-		return
-	}
+	typed := r.PostForm.Get("user_code")
 	if sess.userID == "" {
-		http.Redirect(w, r, loginURL(pathDevice+"?user_code="+displayUserCode(code)), http.StatusSeeOther)
+		http.Redirect(w, r, loginURL(pathDevice+"?user_code="+typed), http.StatusSeeOther)
 		return
 	}
 	decision := r.PostForm.Get("decision")
@@ -209,24 +146,29 @@ func (a *app) deviceDecide(w http.ResponseWriter, r *http.Request) {
 		a.message(w, r, http.StatusBadRequest, "Bad request", "Choose Allow or Deny.")
 		return
 	}
-	d, err := a.devices.lookup(r.Context(), code)
+	// Look the code up again, through the same throttle, to decide it.
+	req, err := a.oauth.LookupUserCode(r.Context(), deviceCaller(r), typed)
 	if err == nil {
 		if decision == "approve" {
-			err = a.devices.approve(r.Context(), d, sess.userID, d.Scopes)
+			err = a.oauth.ApproveDevice(r.Context(), req, sess.userID, nil)
 		} else {
-			err = a.devices.deny(r.Context(), d, sess.userID)
+			err = a.oauth.DenyDevice(r.Context(), req, sess.userID)
 		}
 	}
-	switch {
-	case err == nil && decision == "approve":
-		a.log.InfoContext(r.Context(), "device approved", "client_id", d.ClientID, "user_id", sess.userID)
-		a.message(w, r, http.StatusOK, "Device connected", "You allowed the device. You can return to it now; it will continue by itself.")
-	case err == nil:
-		a.log.InfoContext(r.Context(), "device denied", "client_id", d.ClientID, "user_id", sess.userID)
-		a.message(w, r, http.StatusOK, "Device not connected", "You denied the request. The device gets no access.")
-	case errors.Is(err, oauth.ErrNotFound), errors.Is(err, oauth.ErrExpired), errors.Is(err, oauth.ErrAlreadyUsed):
-		a.message(w, r, http.StatusBadRequest, "Code no longer valid", "This code expired or was already used. Start again on your device.")
-	default:
-		a.serverError(w, r, err)
+	if err != nil {
+		status, msg, ok := deviceError(err)
+		if !ok {
+			a.serverError(w, r, err)
+			return
+		}
+		a.message(w, r, status, "Code no longer valid", msg)
+		return
 	}
+	if decision == "approve" {
+		a.log.InfoContext(r.Context(), "device approved", "client_id", req.Client.ID, "user_id", sess.userID)
+		a.message(w, r, http.StatusOK, "Device connected", "You allowed the device. You can return to it now; it will continue by itself.")
+		return
+	}
+	a.log.InfoContext(r.Context(), "device denied", "client_id", req.Client.ID, "user_id", sess.userID)
+	a.message(w, r, http.StatusOK, "Device not connected", "You denied the request. The device gets no access.")
 }

@@ -104,8 +104,9 @@ func (p *proc) wait(t *testing.T) {
 }
 
 var (
-	apiLine     = regexp.MustCompile(`^serving the API on (http://\S+)$`)
-	authURLLine = regexp.MustCompile(`^\s+(http://\S+/oauth/authorize\?\S+)$`)
+	apiLine      = regexp.MustCompile(`^serving the API on (http://\S+)$`)
+	authURLLine  = regexp.MustCompile(`^\s+(http://\S+/oauth/authorize\?\S+)$`)
+	userCodeLine = regexp.MustCompile(`^\s+([B-Z]{4}-[B-Z]{4})$`)
 )
 
 // startResource runs examples/resource against the server.
@@ -176,6 +177,30 @@ func TestClientAndResource(t *testing.T) {
 		cl.wait(t)
 		out := cl.out.String()
 		for _, want := range []string{"got an access token", "and a refresh token", "GET /api/hello → 200", "POST /api/notes → 201", "GET /api/notes → 200", "written by the test"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("client output lacks %q:\n%s", want, out)
+			}
+		}
+	})
+
+	t.Run("client: device flow, then the API", func(t *testing.T) {
+		cl := startProc(t, "../client", "-issuer", inst.issuer, "-flow", "device", "-api", api, "-timeout", "60s")
+		code := cl.waitLine(t, userCodeLine)[1]
+		b := newBrowser(t)
+		_, body := b.get(inst.base + pathDevice)
+		form := hiddenFields(t, body)
+		form.Set("user_code", code)
+		resp, body := b.post(inst.base+pathDevice, form)
+		loc := b.signIn(expectRedirect(t, resp, body, inst.base), inst.base, demoUser, demoPassword)
+		_, body = b.get(loc)
+		form = hiddenFields(t, body)
+		form.Set("decision", "approve")
+		if resp, body := b.post(inst.base+pathDevice+"/decide", form); resp.StatusCode != http.StatusOK {
+			t.Fatalf("approve: got %d\n%s", resp.StatusCode, tail(body, 1000))
+		}
+		cl.wait(t)
+		out := cl.out.String()
+		for _, want := range []string{"got an access token", "GET /api/hello → 200", "GET /api/notes → 200"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("client output lacks %q:\n%s", want, out)
 			}

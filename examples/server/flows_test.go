@@ -304,7 +304,7 @@ func testFlows(t *testing.T, inst *instance, db string) {
 	})
 
 	testMetadataAndRevocation(t, inst)
-	t.Run("device verification page", func(t *testing.T) { testDevicePage(t, inst, db) })
+	t.Run("device flow", func(t *testing.T) { testDeviceFlow(t, []string{base}, inst.issuer) })
 	t.Run("admin CLI", func(t *testing.T) { testAdmin(t, inst, db) })
 }
 

@@ -139,7 +139,7 @@ func spawnServer(t testing.TB, args ...string) *instance {
 	if !slices.Contains(args, "-addr") {
 		args = append([]string{"-addr", "127.0.0.1:0"}, args...)
 	}
-	args = append([]string{"-key-reload", "1s"}, args...)
+	args = append([]string{"-key-reload", "1s", "-device-interval", "1s"}, args...)
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = t.TempDir()
 	cmd.Env = cleanEnv()

@@ -80,8 +80,8 @@ func TestTwoInstancesMariaDB(t *testing.T) {
 		}
 	})
 
-	t.Run("device verification page", func(t *testing.T) {
-		testDevicePagePair(t, a, b, db)
+	t.Run("device flow", func(t *testing.T) {
+		testDeviceFlow(t, bases, a.issuer)
 	})
 
 	t.Run("concurrent redemption has one winner", func(t *testing.T) {
@@ -120,30 +120,4 @@ func TestTwoInstancesMariaDB(t *testing.T) {
 			}
 		}
 	})
-}
-
-// testDevicePagePair decides a device request with the page's steps
-// alternating between the instances.
-func testDevicePagePair(t *testing.T, a, b *instance, db string) {
-	store := openTestStore(t, db)
-	d := insertDeviceCode(t, store, a.base)
-	br := newBrowser(t)
-	_, body := br.get(a.base + pathDevice)
-	form := hiddenFields(t, body)
-	form.Set("user_code", displayUserCode(d.UserCode))
-	resp, body := br.post(b.base+pathDevice, form)
-	loc := br.signIn(at(a.base, expectRedirect(t, resp, body, b.base)), a.base, demoUser, demoPassword)
-	resp, body = br.get(at(b.base, loc))
-	if resp.StatusCode != 200 {
-		t.Fatalf("device confirmation on B: got %d\n%s", resp.StatusCode, tail(body, 1000))
-	}
-	form = hiddenFields(t, body)
-	form.Set("decision", "approve")
-	if resp, body := br.post(a.base+pathDevice+"/decide", form); resp.StatusCode != 200 {
-		t.Fatalf("device approval on A: got %d\n%s", resp.StatusCode, tail(body, 1000))
-	}
-	got, err := store.FindDeviceCode(context.Background(), d.ID)
-	if err != nil || got.Status != oauth.DeviceApproved {
-		t.Fatalf("device code after approval: got %+v, %v; want approved", got, err)
-	}
 }

@@ -48,6 +48,7 @@ func (a *app) home(w http.ResponseWriter, r *http.Request) {
 			{"Token endpoint", iss + pathToken},
 			{"Revocation endpoint", iss + pathRevoke},
 			{"Introspection endpoint", iss + pathIntro},
+			{"Device authorization endpoint", iss + pathDeviceAz},
 			{"Device verification page", iss + pathDevice},
 		},
 	}

@@ -98,34 +98,6 @@ func TestSafeNext(t *testing.T) {
 	}
 }
 
-func TestNormalizeUserCode(t *testing.T) {
-	tests := []struct {
-		in   string
-		want string
-		ok   bool
-	}{
-		{"BCDF-GHJK", "BCDFGHJK", true},
-		{"bcdf-ghjk", "BCDFGHJK", true},
-		{" bcdf ghjk ", "BCDFGHJK", true},
-		{"BCDFGHJK", "BCDFGHJK", true},
-		{"BCDF-GHJ", "", false},   // too short
-		{"BCDF-GHJKL", "", false}, // too long
-		{"ABCD-EFGH", "", false},  // vowels are not in the alphabet
-		{"BCDF-GHJ1", "", false},  // digits neither
-		{"BCDF-GHJ<", "", false},  // nor markup
-		{strings.Repeat("B", 40), "", false},
-	}
-	for _, tt := range tests {
-		got, ok := normalizeUserCode(tt.in)
-		if got != tt.want || ok != tt.ok {
-			t.Errorf("normalizeUserCode(%q): got %q, %t; want %q, %t", tt.in, got, ok, tt.want, tt.ok)
-		}
-	}
-	if got := displayUserCode("BCDFGHJK"); got != "BCDF-GHJK" {
-		t.Errorf("displayUserCode: got %q; want BCDF-GHJK", got)
-	}
-}
-
 func TestLimiter(t *testing.T) {
 	now := time.Unix(1000, 0)
 	l := newLimiter(3, time.Minute)
