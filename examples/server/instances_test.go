@@ -5,6 +5,7 @@ import (
 	"net"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -120,4 +121,28 @@ func TestTwoInstancesMariaDB(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestKeysPersistAcrossRestarts: a restarted server signs and publishes
+// with the keys it had, so tokens issued before the restart still verify.
+func TestKeysPersistAcrossRestarts(t *testing.T) {
+	db := sqliteURL(t)
+	first := startServer(t, "-db", db)
+	before := jwksKids(t, first.base)
+	tok, err := clientToken(first.base, demoWebID, demoWebSecret, "profile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first.stop(t)
+
+	second := startServer(t, "-db", db, "-issuer", first.issuer)
+	if after := jwksKids(t, second.base); !slices.Equal(before, after) {
+		t.Fatalf("JWKS after restart: got %v; want %v", after, before)
+	}
+	if _, err := jwtVerifier(first.issuer, second.base).Verify(context.Background(), tok.AccessToken); err != nil {
+		t.Errorf("token issued before the restart, checked with the restarted server's JWKS: %v", err)
+	}
+	if strings.Count(second.stdout.String(), "Demo data is in the database") != 1 {
+		t.Errorf("restarted server should still print the demo steps once:\n%s", second.stdout.String())
+	}
 }
