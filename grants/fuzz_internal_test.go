@@ -1,6 +1,7 @@
 package grants
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"net/url"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/oauthkit/oauth"
+	"github.com/oauthkit/oauth/storage/memory"
 )
 
 // FuzzParseForm checks parseForm against net/url: wherever url.ParseQuery
@@ -244,6 +246,55 @@ func FuzzAppendJSONString(f *testing.F) {
 		}
 		if strings.ContainsAny(string(got), "<>&\u2028\u2029") {
 			t.Fatalf("appendJSONString(%q) = %s: HTML characters unescaped", s, got)
+		}
+	})
+}
+
+// FuzzRequestedScopes checks the scope parameter at the token and
+// authorization endpoints against a client and a scope repository: a
+// result holds only scopes the client is allowed and the repository knows,
+// each once; an omitted scope is the client's default; anything else is
+// invalid_scope.
+func FuzzRequestedScopes(f *testing.F) {
+	f.Add("read write")
+	f.Add("")
+	f.Add("admin")
+	f.Add("read  write")
+	f.Add("write read write")
+	f.Add("unknown-but-allowed")
+	store := memory.New()
+	ctx := context.Background()
+	for _, id := range []string{"read", "write", "admin"} {
+		if err := store.CreateScope(ctx, &oauth.Scope{ID: id}); err != nil {
+			f.Fatal(err)
+		}
+	}
+	s, err := New(Config{Issuer: "https://as.example", Clients: store, Scopes: store, AccessTokens: store})
+	if err != nil {
+		f.Fatal(err)
+	}
+	client := &oauth.Client{ID: "c", Scopes: []string{"read", "write", "unknown-but-allowed"}}
+	known := []string{"read", "write", "admin"}
+	f.Fuzz(func(t *testing.T, raw string) {
+		got, err := s.requestedScopes(ctx, client, raw)
+		if err != nil {
+			if pe, ok := err.(*oauth.Error); !ok || pe.Code != oauth.ErrCodeInvalidScope {
+				t.Fatalf("requestedScopes(%q) error %v; want invalid_scope", raw, err)
+			}
+			return
+		}
+		if raw == "" && !slices.Equal(got, client.Scopes) {
+			// The default includes a scope the repository does not know,
+			// so it must have been refused.
+			t.Fatalf("requestedScopes(\"\") = %q", got)
+		}
+		for i, sc := range got {
+			if !client.AllowsScope(sc) || !slices.Contains(known, sc) || slices.Contains(got[:i], sc) {
+				t.Fatalf("requestedScopes(%q) = %q", raw, got)
+			}
+		}
+		if want, ok := oauth.ParseScope(raw, DefaultMaxScopes); !ok || !slices.Equal(want, got) {
+			t.Fatalf("requestedScopes(%q) = %q; ParseScope gives %q, %v", raw, got, want, ok)
 		}
 	})
 }
