@@ -15,6 +15,25 @@
 // wraps all of that around one callback. Mount registers everything on an
 // http.ServeMux.
 //
+// The revocation endpoint (RevocationHandler, RFC 7009) and the
+// introspection endpoint (IntrospectionHandler, RFC 7662) authenticate
+// clients as the token endpoint does. Revoking a refresh token ends its
+// whole grant family; introspection answers {"active":false} for every
+// token that is not live or that Config.IntrospectionPolicy hides from the
+// caller. MetadataHandler serves the authorization server metadata
+// (RFC 8414) at MetadataPath, listing exactly what the Server is
+// configured to do; with JWT access tokens Mount also serves the JWKS.
+//
+// # Legacy grants
+//
+// The resource owner password credentials grant (Config.EnablePasswordGrant)
+// and the implicit grant (Config.EnableImplicitGrant) are off by default,
+// and each client must also list them in its grant types. Neither is
+// recommended (RFC 9700 §2.4, §2.1.2): the password grant hands the user's
+// password to the client, and the implicit grant exposes the access token
+// in the browser. They are present for hosts migrating from servers that
+// used them.
+//
 // # Guarantees
 //
 // Authorization codes and refresh tokens are single use through the
@@ -27,5 +46,5 @@
 // reach the client as server_error without detail.
 //
 // The behaviour on the wire is specified item by item in the project's
-// CONFORMANCE.md, sections A–F, and tested here item by item.
+// CONFORMANCE.md, sections A–F and H–J, and tested here item by item.
 package grants
