@@ -18,8 +18,8 @@ const DefaultMaxScopes = 100
 // scopes.
 type ScopeRequest struct {
 	// GrantType is the grant the scopes are for: oauth.GrantClientCredentials
-	// at the token endpoint, oauth.GrantAuthorizationCode when the host
-	// approves an authorization request.
+	// or oauth.GrantPassword at the token endpoint, oauth.GrantAuthorizationCode
+	// or oauth.GrantImplicit when the host approves an authorization request.
 	GrantType string
 	// Client is the authenticated (or, at the authorization endpoint,
 	// identified) client.
