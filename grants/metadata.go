@@ -22,17 +22,19 @@ const MetadataWellKnown = "/.well-known/oauth-authorization-server"
 // Mount fills them in for the paths it registers; a host that routes the
 // handlers itself passes its own to MetadataHandler.
 type Endpoints struct {
-	Authorization       string
-	Token               string
-	Revocation          string
-	Introspection       string
-	JWKS                string
-	DeviceAuthorization string
+	Authorization       string // authorization_endpoint
+	Token               string // token_endpoint
+	Revocation          string // revocation_endpoint
+	Introspection       string // introspection_endpoint
+	JWKS                string // jwks_uri, published with JWT access tokens only
+	DeviceAuthorization string // device_authorization_endpoint
 }
 
-// Metadata is the authorization server metadata document (RFC 8414 §2).
-// Members without a value are omitted: the document never holds an empty
-// array. A host may add to it and serve it itself.
+// Metadata is the authorization server metadata document (RFC 8414 §2;
+// RFC 8628 §4 for the device endpoint; RFC 9207 §3 for the iss
+// parameter): each field is the member its JSON tag names. Members without
+// a value are omitted, so the document never holds an empty array. A host
+// that wants to publish more can serve its own document built on it.
 type Metadata struct {
 	Issuer                                     string   `json:"issuer"`
 	AuthorizationEndpoint                      string   `json:"authorization_endpoint,omitempty"`
