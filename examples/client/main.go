@@ -232,7 +232,11 @@ func deviceFlow(ctx context.Context, conf *oauth2.Config, out io.Writer) (*oauth
 	if da.VerificationURIComplete != "" {
 		fmt.Fprintf(out, "(or open %s)\n\n", da.VerificationURIComplete)
 	}
-	fmt.Fprintf(out, "waiting for approval (polling every %ds) …\n", max(da.Interval, 5))
+	interval := da.Interval
+	if interval <= 0 {
+		interval = 5 // RFC 8628 §3.2's default
+	}
+	fmt.Fprintf(out, "waiting for approval (polling every %ds) …\n", interval)
 	tok, err := conf.DeviceAccessToken(ctx, da)
 	if err != nil {
 		return nil, fmt.Errorf("device flow: %w", err)

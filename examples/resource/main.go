@@ -151,6 +151,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // server's paths when there is none.
 func discover(ctx context.Context, c *http.Client, cfg *config, log *slog.Logger) {
 	var md struct {
+		Issuer                string `json:"issuer"`
 		JWKSURI               string `json:"jwks_uri"`
 		IntrospectionEndpoint string `json:"introspection_endpoint"`
 	}
@@ -160,6 +161,10 @@ func discover(ctx context.Context, c *http.Client, cfg *config, log *slog.Logger
 		if err == nil {
 			if resp.StatusCode == http.StatusOK {
 				json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&md)
+			}
+			if md.Issuer != cfg.issuer {
+				// RFC 8414 §3.3: metadata that names another issuer is not used.
+				md.JWKSURI, md.IntrospectionEndpoint = "", ""
 			}
 			resp.Body.Close()
 		} else {
