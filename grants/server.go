@@ -150,6 +150,13 @@ type Config struct {
 	// polls, a whole number of seconds; it defaults to
 	// DefaultDevicePollInterval. Each slow_down adds 5 seconds for that code.
 	DevicePollInterval time.Duration
+	// DevicePollLeeway is how much sooner than the interval a poll may come
+	// without slow_down, a whole number of seconds less than
+	// DevicePollInterval. Zero, the default, enforces the interval exactly
+	// (RFC 8628 §3.5). One second spares clients that poll on a fixed
+	// ticker, such as golang.org/x/oauth2, whose requests arrive a little
+	// early about half the time.
+	DevicePollLeeway time.Duration
 	// DeviceLookupBudget is how many wrong user codes one caller of
 	// LookupUserCode may enter per DeviceLookupWindow before it is
 	// throttled; they default to DefaultDeviceLookupBudget and
