@@ -54,8 +54,11 @@ type deviceSettings struct {
 	repo            oauth.DeviceCodeRepository
 	verificationURI string
 	lifetime        time.Duration
-	interval        time.Duration
-	limiter         *lookupLimiter
+	// interval is what devices are told; the stored interval, which the
+	// repository enforces, is interval - leeway.
+	interval time.Duration
+	leeway   time.Duration
+	limiter  *lookupLimiter
 }
 
 // DeviceCodeEvent describes a device authorization request when it is
@@ -88,12 +91,15 @@ func (s *Server) setupDevice() error {
 		verificationURI: cfg.DeviceVerificationURI,
 		lifetime:        cmp.Or(cfg.DeviceCodeLifetime, DefaultDeviceCodeLifetime),
 		interval:        cmp.Or(cfg.DevicePollInterval, DefaultDevicePollInterval),
+		leeway:          cfg.DevicePollLeeway,
 	}
 	budget := cmp.Or(cfg.DeviceLookupBudget, DefaultDeviceLookupBudget)
 	window := cmp.Or(cfg.DeviceLookupWindow, DefaultDeviceLookupWindow)
 	switch {
 	case d.interval < time.Second || d.interval%time.Second != 0:
 		return fmt.Errorf("grants: DevicePollInterval %v is not a whole number of seconds of at least 1s", d.interval)
+	case d.leeway < 0 || d.leeway%time.Second != 0 || d.leeway >= d.interval:
+		return fmt.Errorf("grants: DevicePollLeeway %v is not a whole number of seconds below DevicePollInterval %v", d.leeway, d.interval)
 	case d.lifetime <= d.interval || d.lifetime > MaxDeviceCodeLifetime:
 		return fmt.Errorf("grants: DeviceCodeLifetime %v must exceed DevicePollInterval %v and be at most %v", d.lifetime, d.interval, MaxDeviceCodeLifetime)
 	case budget < 1 || window < time.Second:
@@ -206,7 +212,7 @@ func (s *Server) deviceAuthorization(ctx context.Context, r *http.Request, clien
 		Scopes:          scopes,
 		FamilyID:        family,
 		VerificationURI: d.verificationURI,
-		Interval:        d.interval,
+		Interval:        d.interval - d.leeway,
 		Status:          oauth.DevicePending,
 		ExpiresAt:       now.Add(d.lifetime),
 		CreatedAt:       now,

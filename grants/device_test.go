@@ -302,6 +302,28 @@ func TestDevicePolling(t *testing.T) {
 	wantTokens(t, res)
 }
 
+// TestDevicePollLeeway: with a leeway, devices are told the configured
+// interval and a poll up to the leeway sooner is still in time.
+func TestDevicePollLeeway(t *testing.T) {
+	f := newDeviceFixture(t, func(c *grants.Config) { c.DevicePollLeeway = time.Second })
+	res := f.deviceAuth(tokenReq{}.withBasic(idD, secretD))
+	if res.body["interval"] != float64(5) {
+		t.Fatalf("interval %v; want 5, as configured", res.body["interval"])
+	}
+	dc := res.str("device_code")
+	wantError(t, f.poll(dc), 400, oauth.ErrCodeAuthorizationPending)
+	f.clock.Advance(4*time.Second + 500*time.Millisecond)
+	wantError(t, f.poll(dc), 400, oauth.ErrCodeAuthorizationPending)
+	f.clock.Advance(3 * time.Second)
+	res = f.poll(dc)
+	wantError(t, res, 400, oauth.ErrCodeSlowDown)
+	if !strings.Contains(res.str("error_description"), "wait at least 10 seconds") {
+		t.Errorf("slow_down description %q; want the interval the device was told plus 5 s", res.str("error_description"))
+	}
+	f.clock.Advance(9 * time.Second)
+	wantError(t, f.poll(dc), 400, oauth.ErrCodeAuthorizationPending)
+}
+
 // TestDevicePollingOutcomes covers the other answers of CONFORMANCE G.41 and
 // G.42 and the token endpoint items that apply to every grant.
 func TestDevicePollingOutcomes(t *testing.T) {
@@ -844,6 +866,10 @@ func TestDeviceConfig(t *testing.T) {
 		{"negative interval", func(c *grants.Config) { c.DevicePollInterval = -time.Second }, false},
 		{"lifetime not above the interval", func(c *grants.Config) { c.DevicePollInterval, c.DeviceCodeLifetime = 5*time.Second, 5*time.Second }, false},
 		{"lifetime too long", func(c *grants.Config) { c.DeviceCodeLifetime = grants.MaxDeviceCodeLifetime + time.Second }, false},
+		{"leeway", func(c *grants.Config) { c.DevicePollLeeway = 4 * time.Second }, true},
+		{"leeway of the whole interval", func(c *grants.Config) { c.DevicePollLeeway = 5 * time.Second }, false},
+		{"fractional leeway", func(c *grants.Config) { c.DevicePollLeeway = 500 * time.Millisecond }, false},
+		{"negative leeway", func(c *grants.Config) { c.DevicePollLeeway = -time.Second }, false},
 		{"negative budget", func(c *grants.Config) { c.DeviceLookupBudget = -1 }, false},
 		{"window under a second", func(c *grants.Config) { c.DeviceLookupWindow = time.Millisecond }, false},
 	} {

@@ -19,7 +19,8 @@ import (
 // repository, which decides slow_down: a poll sooner than the code's
 // interval after the previous one (or racing another poll) is answered
 // slow_down and the code's interval grows by 5 seconds, persisted, so the
-// rule holds across server instances. A poll in time is answered
+// rule holds across server instances. (The stored interval is the one
+// devices are told less Config.DevicePollLeeway.) A poll in time is answered
 // authorization_pending while the user has not decided, access_denied after
 // a denial, expired_token once the code has expired; after an approval the
 // code is redeemed in one compare-and-set and the tokens issued — exactly
@@ -50,7 +51,7 @@ func (s *Server) deviceCodeGrant(ctx context.Context, req *tokenRequest) (*token
 	d, err = repo.PollDeviceCode(ctx, id, req.now)
 	switch {
 	case errors.Is(err, oauth.ErrSlowDown):
-		return nil, errSlowDown(d)
+		return nil, errSlowDown(d, s.device.leeway)
 	case errors.Is(err, oauth.ErrExpired):
 		return nil, errExpiredToken
 	case errors.Is(err, oauth.ErrNotFound):
@@ -99,11 +100,11 @@ var (
 )
 
 // errSlowDown is the slow_down answer, naming the interval the device must
-// now keep.
-func errSlowDown(d *oauth.DeviceCode) *oauth.Error {
+// now keep: the stored one plus the leeway, as the device was told.
+func errSlowDown(d *oauth.DeviceCode, leeway time.Duration) *oauth.Error {
 	desc := "polling too fast"
 	if d != nil {
-		desc += ": wait at least " + strconv.FormatInt(int64(d.Interval/time.Second), 10) + " seconds between requests"
+		desc += ": wait at least " + strconv.FormatInt(int64((d.Interval+leeway)/time.Second), 10) + " seconds between requests"
 	}
 	return oauth.NewError(oauth.ErrCodeSlowDown, desc)
 }
