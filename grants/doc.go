@@ -24,6 +24,19 @@
 // (RFC 8414) at MetadataPath, listing exactly what the Server is
 // configured to do; with JWT access tokens Mount also serves the JWKS.
 //
+// # Device authorization grant
+//
+// With Config.DeviceCodes set, DeviceAuthorizationHandler (RFC 8628) issues
+// a device_code and a user_code (XXXX-XXXX from 20 consonants) to TVs,
+// CLIs and other devices without a browser, which then poll the token
+// endpoint. The verification page is the host's, behind its own login:
+// LookupUserCode finds the request a person typed the user code of, with
+// wrong entries throttled per caller (Throttled tells the page), and
+// ApproveDevice or DenyDevice records the decision; the device's next poll
+// receives the tokens or access_denied. A device that polls sooner than its
+// interval is told slow_down, and the interval it must keep grows by 5
+// seconds in the repository, so the rule holds across server instances.
+//
 // # Legacy grants
 //
 // The resource owner password credentials grant (Config.EnablePasswordGrant)
@@ -36,9 +49,9 @@
 //
 // # Guarantees
 //
-// Authorization codes and refresh tokens are single use through the
-// repositories' compare-and-set writes: of many concurrent redemptions one
-// wins. A replayed code, or a rotated refresh token presented again, revokes
+// Authorization codes, refresh tokens and device codes are single use
+// through the repositories' compare-and-set writes: of many concurrent
+// redemptions one wins. A replayed code, or a rotated refresh token presented again, revokes
 // every token of its grant family — but only once the request has passed
 // client authentication and PKCE, so a forged replay revokes nothing.
 // Tokens are stored before any response names them. Nothing is logged that
@@ -46,5 +59,5 @@
 // reach the client as server_error without detail.
 //
 // The behaviour on the wire is specified item by item in the project's
-// CONFORMANCE.md, sections A–F and H–J, and tested here item by item.
+// CONFORMANCE.md, sections A–J, and tested here item by item.
 package grants
