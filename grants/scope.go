@@ -19,7 +19,8 @@ const DefaultMaxScopes = 100
 type ScopeRequest struct {
 	// GrantType is the grant the scopes are for: oauth.GrantClientCredentials
 	// or oauth.GrantPassword at the token endpoint, oauth.GrantAuthorizationCode
-	// or oauth.GrantImplicit when the host approves an authorization request.
+	// or oauth.GrantImplicit when the host approves an authorization request,
+	// oauth.GrantDeviceCode when it approves a device request.
 	GrantType string
 	// Client is the authenticated (or, at the authorization endpoint,
 	// identified) client.
