@@ -15,9 +15,10 @@ import (
 // belongs to this client, the redirect_uri matches, the PKCE verifier
 // answers the challenge — runs on the stored record before the code is
 // consumed, so a request failing any of them changes nothing (CONFORMANCE
-// C.24). Only then is the code consumed in one compare-and-set; losing that
-// race, or presenting a code consumed before, is a replay: the code's whole
-// grant family is revoked (RFC 6749 §4.1.2, §10.5).
+// C.24). Only then are the tokens stored and the code consumed in one
+// compare-and-set; losing that race, or presenting a code consumed before,
+// is a replay: the code's whole grant family — the winner's tokens included —
+// is revoked (RFC 6749 §4.1.2, §10.5).
 func (s *Server) authorizationCodeGrant(ctx context.Context, req *tokenRequest) (*tokenResponse, error) {
 	value := req.form.get("code")
 	if value == "" {
@@ -46,22 +47,32 @@ func (s *Server) authorizationCodeGrant(ctx context.Context, req *tokenRequest) 
 	if !req.now.Before(code.ExpiresAt) {
 		return nil, errInvalidGrant("the authorization code has expired")
 	}
-	consumed, err := s.cfg.AuthCodes.ConsumeAuthCode(ctx, id, req.now)
-	switch {
-	case errors.Is(err, oauth.ErrAlreadyUsed):
-		return nil, s.codeReplayed(ctx, req, code)
-	case errors.Is(err, oauth.ErrExpired):
-		return nil, errInvalidGrant("the authorization code has expired")
-	case errors.Is(err, oauth.ErrNotFound):
-		return nil, errInvalidGrant("the authorization code is invalid")
-	case err != nil:
-		return nil, fmt.Errorf("grants: consume authorization code: %w", err)
-	}
-	t, err := s.issue(ctx, req.grantType, req.client, consumed.UserID, consumed.Scopes, consumed.FamilyID,
+	// The tokens are stored before the code is consumed. Were they stored
+	// after, a concurrent replay that lost the race could revoke the family
+	// before the winner's tokens existed, and they would stay live. Stored
+	// first, they exist before any redemption can fail as a replay, so the
+	// family revocation always reaches them.
+	t, err := s.storeTokens(ctx, req.client, code.UserID, code.Scopes, code.FamilyID,
 		req.client.AllowsGrant(oauth.GrantRefreshToken), req.now)
 	if err != nil {
 		return nil, err
 	}
+	_, err = s.cfg.AuthCodes.ConsumeAuthCode(ctx, id, req.now)
+	switch {
+	case errors.Is(err, oauth.ErrAlreadyUsed):
+		// The family revocation covers the tokens just stored.
+		return nil, s.codeReplayed(ctx, req, code)
+	case errors.Is(err, oauth.ErrExpired):
+		s.discard(ctx, t)
+		return nil, errInvalidGrant("the authorization code has expired")
+	case errors.Is(err, oauth.ErrNotFound):
+		s.discard(ctx, t)
+		return nil, errInvalidGrant("the authorization code is invalid")
+	case err != nil:
+		s.discard(ctx, t)
+		return nil, fmt.Errorf("grants: consume authorization code: %w", err)
+	}
+	s.announce(ctx, req.grantType, t)
 	return s.response(t), nil
 }
 

@@ -1,6 +1,7 @@
 package grants_test
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"sync"
@@ -135,33 +136,64 @@ func TestCodeReplay(t *testing.T) {
 
 // TestCodeConcurrentRedemption is CONFORMANCE C.25 within one process.
 func TestCodeConcurrentRedemption(t *testing.T) {
-	f := newFixture(t)
+	t.Run("memory", func(t *testing.T) { testCodeConcurrentRedemption(t) })
+	// Storing an access token is slow here, so a losing replay is over long
+	// before the winner could store its tokens — were they stored after the
+	// code was consumed, the family revocation would miss them.
+	t.Run("slow token writes", func(t *testing.T) {
+		testCodeConcurrentRedemption(t, func(c *grants.Config) {
+			c.AccessTokens = slowAccessTokens{c.AccessTokens}
+		})
+	})
+}
+
+// slowAccessTokens delays every access token write.
+type slowAccessTokens struct{ oauth.AccessTokenRepository }
+
+func (s slowAccessTokens) CreateAccessToken(ctx context.Context, t *oauth.AccessToken) error {
+	time.Sleep(20 * time.Millisecond)
+	return s.AccessTokenRepository.CreateAccessToken(ctx, t)
+}
+
+func testCodeConcurrentRedemption(t *testing.T, configure ...func(*grants.Config)) {
+	f := newFixture(t, configure...)
 	verifier, challenge := newVerifier(t)
 	code := f.codeFor(authParams(idC, redirectC, challenge))
 	const n = 50
 	var wg sync.WaitGroup
-	statuses := make([]int, n)
+	responses := make([]*response, n)
 	start := make(chan struct{})
 	for i := range n {
 		wg.Go(func() {
 			<-start
-			statuses[i] = f.token(codeExchange(code, redirectC, verifier).withBasic(idC, secretC)).status
+			responses[i] = f.token(codeExchange(code, redirectC, verifier).withBasic(idC, secretC))
 		})
 	}
 	close(start)
 	wg.Wait()
-	ok := 0
-	for _, s := range statuses {
-		switch s {
+	var winner *response
+	for _, r := range responses {
+		switch r.status {
 		case 200:
-			ok++
+			if winner != nil {
+				t.Fatal("more than one redemption succeeded; want exactly 1")
+			}
+			winner = r
 		case 400:
 		default:
-			t.Errorf("status %d; want 200 or 400", s)
+			t.Errorf("status %d; want 200 or 400", r.status)
 		}
 	}
-	if ok != 1 {
-		t.Fatalf("%d redemptions succeeded; want exactly 1", ok)
+	if winner == nil {
+		t.Fatal("no redemption succeeded; want exactly 1")
+	}
+	// The losers were replays (C.23): every token of the grant is revoked,
+	// the winner's too, however the requests interleaved.
+	if f.active(winner.str("access_token")) {
+		t.Error("the winner's access token is active after concurrent replays")
+	}
+	if rt := f.refreshRecord(winner.str("refresh_token")); rt == nil || !rt.Revoked {
+		t.Errorf("the winner's refresh token %+v is not revoked after concurrent replays", rt)
 	}
 }
 

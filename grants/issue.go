@@ -3,6 +3,7 @@ package grants
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/oauthkit/oauth"
@@ -93,6 +94,17 @@ func (s *Server) newRefreshToken(client *oauth.Client, userID string, scopes []s
 // (the refresh token refers to the access token). The hooks run once both
 // are stored.
 func (s *Server) issue(ctx context.Context, grantType string, client *oauth.Client, userID string, scopes []string, familyID string, withRefresh bool, now time.Time) (*grantTokens, error) {
+	t, err := s.storeTokens(ctx, client, userID, scopes, familyID, withRefresh, now)
+	if err != nil {
+		return nil, err
+	}
+	s.announce(ctx, grantType, t)
+	return t, nil
+}
+
+// storeTokens is issue without the hooks: for a grant that must store the
+// tokens before its single-use write, and discard them if it loses.
+func (s *Server) storeTokens(ctx context.Context, client *oauth.Client, userID string, scopes []string, familyID string, withRefresh bool, now time.Time) (*grantTokens, error) {
 	access, at, err := s.createAccessToken(ctx, client, userID, scopes, familyID, now)
 	if err != nil {
 		return nil, err
@@ -100,18 +112,41 @@ func (s *Server) issue(ctx context.Context, grantType string, client *oauth.Clie
 	t := &grantTokens{access: access, accessRec: at, accessScopes: scopes}
 	if withRefresh && s.cfg.RefreshTokens != nil {
 		t.refresh, t.refreshRec, err = s.newRefreshToken(client, userID, scopes, familyID, at.ID, now)
+		if err == nil {
+			err = s.cfg.RefreshTokens.CreateRefreshToken(ctx, t.refreshRec)
+			if err != nil {
+				err = fmt.Errorf("grants: store refresh token: %w", err)
+			}
+		}
 		if err != nil {
+			s.discard(ctx, &grantTokens{accessRec: at})
 			return nil, err
 		}
-		if err := s.cfg.RefreshTokens.CreateRefreshToken(ctx, t.refreshRec); err != nil {
-			return nil, fmt.Errorf("grants: store refresh token: %w", err)
-		}
 	}
-	s.accessTokenIssued(ctx, grantType, at)
+	return t, nil
+}
+
+// announce runs the issuing hooks for stored tokens.
+func (s *Server) announce(ctx context.Context, grantType string, t *grantTokens) {
+	s.accessTokenIssued(ctx, grantType, t.accessRec)
 	if t.refreshRec != nil {
 		s.refreshTokenIssued(ctx, grantType, t.refreshRec, "")
 	}
-	return t, nil
+}
+
+// discard revokes stored tokens that were never sent. A failure is logged:
+// the tokens' values were never disclosed, so they cannot be used.
+func (s *Server) discard(ctx context.Context, t *grantTokens) {
+	if t.refreshRec != nil && s.cfg.RefreshTokens != nil {
+		if err := s.cfg.RefreshTokens.RevokeRefreshToken(ctx, t.refreshRec.ID); err != nil {
+			s.log.LogAttrs(ctx, slog.LevelError, "grants: revoke an unsent refresh token", slog.String("error", err.Error()))
+		}
+	}
+	if t.accessRec != nil {
+		if err := s.cfg.AccessTokens.RevokeAccessToken(ctx, t.accessRec.ID); err != nil {
+			s.log.LogAttrs(ctx, slog.LevelError, "grants: revoke an unsent access token", slog.String("error", err.Error()))
+		}
+	}
 }
 
 // revokeFamily revokes every access and refresh token of a grant family.
