@@ -19,8 +19,9 @@ type Hooks struct {
 	// RefreshTokenIssued is called for every refresh token issued,
 	// including each rotation.
 	RefreshTokenIssued func(ctx context.Context, e RefreshTokenEvent)
-	// ClientAuthFailed is called when a request to the token, revocation
-	// or introspection endpoint fails client authentication.
+	// ClientAuthFailed is called when a request to the token, revocation,
+	// introspection or device authorization endpoint fails client
+	// authentication.
 	ClientAuthFailed func(ctx context.Context, f ClientAuthFailure)
 	// CodeReplayDetected is called when an authorization code is redeemed
 	// a second time by its own client with the right PKCE verifier; the
