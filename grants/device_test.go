@@ -153,6 +153,10 @@ func TestDeviceAuthorizationClients(t *testing.T) {
 			}
 		})
 	}
+	// Seven requests above fail client authentication outright.
+	if _, _, failures, _, _ := f.events.counts(); failures < 7 {
+		t.Errorf("ClientAuthFailed fired %d times; want at least 7", failures)
+	}
 }
 
 // TestDeviceVerificationURIWithQuery: verification_uri_complete keeps the
