@@ -270,8 +270,9 @@ func New(cfg Config) (*Server, error) {
 			return nil, errors.New("grants: JWTIssuer is set but AccessTokenFormat is opaque")
 		}
 	case AccessTokenJWT:
-		if cfg.JWTIssuer == nil || cfg.JWTIssuer.Keys == nil {
-			return nil, errors.New("grants: AccessTokenJWT needs a JWTIssuer with Keys")
+		if cfg.JWTIssuer == nil || cfg.JWTIssuer.Keys == nil || len(cfg.JWTIssuer.Audience) == 0 {
+			// RFC 9068 §2.2 requires aud; without it every issue would fail.
+			return nil, errors.New("grants: AccessTokenJWT needs a JWTIssuer with Keys and an Audience")
 		}
 		if cfg.JWTIssuer.Issuer != "" && cfg.JWTIssuer.Issuer != cfg.Issuer {
 			return nil, fmt.Errorf("grants: JWTIssuer.Issuer %q differs from Issuer %q", cfg.JWTIssuer.Issuer, cfg.Issuer)

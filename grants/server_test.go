@@ -48,12 +48,16 @@ func TestNewConfig(t *testing.T) {
 		{"negative max scopes", func(c *grants.Config) { c.MaxScopes = -1 }, false},
 		{"jwt", func(c *grants.Config) {
 			c.AccessTokenFormat = grants.AccessTokenJWT
-			c.JWTIssuer = &tokens.JWTIssuer{Keys: keys}
+			c.JWTIssuer = &tokens.JWTIssuer{Keys: keys, Audience: []string{"api"}}
 		}, true},
+		{"jwt without audience", func(c *grants.Config) {
+			c.AccessTokenFormat = grants.AccessTokenJWT
+			c.JWTIssuer = &tokens.JWTIssuer{Keys: keys}
+		}, false},
 		{"jwt without issuer", func(c *grants.Config) { c.AccessTokenFormat = grants.AccessTokenJWT }, false},
 		{"jwt with another iss", func(c *grants.Config) {
 			c.AccessTokenFormat = grants.AccessTokenJWT
-			c.JWTIssuer = &tokens.JWTIssuer{Keys: keys, Issuer: issuer + "/"}
+			c.JWTIssuer = &tokens.JWTIssuer{Keys: keys, Issuer: issuer + "/", Audience: []string{"api"}}
 		}, false},
 		{"jwt issuer with opaque format", func(c *grants.Config) { c.JWTIssuer = &tokens.JWTIssuer{Keys: keys} }, false},
 		{"unknown format", func(c *grants.Config) { c.AccessTokenFormat = 7 }, false},
