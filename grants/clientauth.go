@@ -160,12 +160,15 @@ type ClientAuthFailure struct {
 	Reason string
 	// RemoteAddr is the request's RemoteAddr.
 	RemoteAddr string
+	// Path is the path of the endpoint the request was sent to (token,
+	// revocation, introspection or device authorization).
+	Path string
 }
 
 func (s *Server) clientAuthFailed(ctx context.Context, r *http.Request, cred clientCredentials, reason string) {
 	s.log.LogAttrs(ctx, levelAuthFail, "grants: client authentication failed",
 		logClientID(cred.id), logString("method", cred.method), logString("reason", reason))
 	if h := s.cfg.Hooks.ClientAuthFailed; h != nil {
-		h(ctx, ClientAuthFailure{ClientID: cred.id, Method: cred.method, Reason: reason, RemoteAddr: r.RemoteAddr})
+		h(ctx, ClientAuthFailure{ClientID: cred.id, Method: cred.method, Reason: reason, RemoteAddr: r.RemoteAddr, Path: r.URL.Path})
 	}
 }

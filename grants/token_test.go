@@ -176,6 +176,8 @@ func TestClientAuthentication(t *testing.T) {
 			if tt.status == 401 {
 				if _, _, n, _, _ := f.events.counts(); n != 1 {
 					t.Errorf("ClientAuthFailed fired %d times; want 1", n)
+				} else if p := f.events.authFailures[0].Path; p != "/oauth/token" {
+					t.Errorf("ClientAuthFailure.Path = %q; want /oauth/token", p)
 				}
 			}
 			if strings.Contains(f.logs.String(), "a b+c%/") || strings.Contains(f.logs.String(), "a+b%2Bc%25%2F") {
