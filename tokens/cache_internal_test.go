@@ -39,3 +39,35 @@ func TestCacheBound(t *testing.T) {
 		})
 	}
 }
+
+// TestCacheUntil: an entry put with an earlier limit than its exp is
+// dropped at that limit; a later limit is cut back to exp.
+func TestCacheUntil(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	exp := now.Add(time.Hour)
+	tests := []struct {
+		name  string
+		until time.Time
+		last  time.Time // the last instant the entry is returned
+	}{
+		{"before exp", now.Add(time.Minute), now.Add(time.Minute - time.Nanosecond)},
+		{"after exp", now.Add(2 * time.Hour), exp.Add(-time.Nanosecond)},
+		{"at exp", exp, exp.Add(-time.Nanosecond)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newCache(10)
+			key := sha256.Sum256([]byte(tt.name))
+			c.putUntil(key, &Claims{ExpiresAt: exp}, tt.until)
+			if c.get(key, tt.last) == nil {
+				t.Fatalf("get at %v: got nothing; want the entry", tt.last)
+			}
+			if c.get(key, tt.last.Add(time.Nanosecond)) != nil {
+				t.Fatalf("get at %v: got the entry; want nothing", tt.last.Add(time.Nanosecond))
+			}
+			if n := c.len(); n != 0 {
+				t.Fatalf("entries after expiry: got %d; want 0", n)
+			}
+		})
+	}
+}
