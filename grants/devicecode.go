@@ -65,7 +65,21 @@ func (s *Server) deviceCodeGrant(ctx context.Context, req *tokenRequest) (*token
 	case oauth.DeviceDenied:
 		return nil, errDeviceDenied
 	}
-	redeemed, err := repo.RedeemDeviceCode(ctx, id, req.now)
+	// The tokens are stored before the redemption, so that a failure after
+	// it cannot spend the code without tokens to show for it; a poll that
+	// loses the redemption race discards the tokens it stored, unsent.
+	if d.ClientID != req.client.ID || d.UserID == "" {
+		return nil, fmt.Errorf("grants: poll device code: the repository returned an approved code of client %q, user %q", d.ClientID, d.UserID)
+	}
+	t, err := s.storeTokens(ctx, req.client, d.UserID, d.Scopes, d.FamilyID,
+		req.client.AllowsGrant(oauth.GrantRefreshToken), req.now)
+	if err != nil {
+		return nil, err
+	}
+	_, err = repo.RedeemDeviceCode(ctx, id, req.now)
+	if err != nil {
+		s.discard(ctx, t)
+	}
 	switch {
 	case errors.Is(err, oauth.ErrAlreadyUsed):
 		return nil, errInvalidGrant("the device code was already used")
@@ -81,14 +95,7 @@ func (s *Server) deviceCodeGrant(ctx context.Context, req *tokenRequest) (*token
 	case err != nil:
 		return nil, fmt.Errorf("grants: redeem device code: %w", err)
 	}
-	if redeemed.ClientID != req.client.ID || redeemed.UserID == "" {
-		return nil, fmt.Errorf("grants: redeem device code: the repository returned a code of client %q, user %q", redeemed.ClientID, redeemed.UserID)
-	}
-	t, err := s.issue(ctx, req.grantType, req.client, redeemed.UserID, redeemed.Scopes, redeemed.FamilyID,
-		req.client.AllowsGrant(oauth.GrantRefreshToken), req.now)
-	if err != nil {
-		return nil, err
-	}
+	s.announce(ctx, req.grantType, t)
 	return s.response(t), nil
 }
 
