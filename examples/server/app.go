@@ -93,9 +93,13 @@ func newApp(ctx context.Context, cfg *config, store *sqlstore.Store, target dbTa
 		DeviceVerificationURI: cfg.issuer + pathDevice,
 		DeviceCodeLifetime:    cfg.deviceCodeLifetime,
 		DevicePollInterval:    cfg.deviceInterval,
-		AccessTokenFormat:     cfg.format(),
-		ErrorPage:             a.authorizeErrorPage,
-		Logger:                log,
+		// Clients poll on timers that drift by milliseconds (x/oauth2's
+		// ticker does); a second of leeway keeps such a poll from being
+		// answered slow_down while the interval devices are told is unchanged.
+		DevicePollLeeway:  time.Second,
+		AccessTokenFormat: cfg.format(),
+		ErrorPage:         a.authorizeErrorPage,
+		Logger:            log,
 		// Resource servers (demo-api) may introspect every token; other
 		// clients only their own.
 		IntrospectionPolicy: grants.IntrospectAny(strings.Fields(cfg.introspectors)...),
