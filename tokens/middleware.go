@@ -28,8 +28,8 @@ func WithQueryToken() MiddlewareOption {
 	return func(m *middleware) { m.query = true }
 }
 
-// WithLogger sets the logger of server-side failures (a repository or JWKS
-// error); the default is slog.Default().
+// WithLogger sets the logger of server-side failures (a repository, JWKS
+// or introspection error); the default is slog.Default().
 func WithLogger(l *slog.Logger) MiddlewareOption {
 	return func(m *middleware) { m.log = l }
 }
@@ -69,7 +69,9 @@ func FromContext(ctx context.Context) (*Claims, bool) {
 //     in the header and the query, or a query token when WithQueryToken is
 //     not given: 400 with error="invalid_request";
 //   - a token the verifier rejects: 401 with error="invalid_token";
-//   - a failure on the server's side: 500 server_error, logged.
+//   - a failure on the server's side (a repository, JWKS or introspection
+//     failure: the verifier could not tell whether the token is valid):
+//     500 server_error, logged, never the handler.
 //
 // The scheme name is matched without case. Error responses carry a JSON
 // body {"error":…,"error_description":…} and Cache-Control: no-store.
@@ -92,8 +94,10 @@ func Middleware(v *Verifier, opts ...MiddlewareOption) func(http.Handler) http.H
 			}
 			claims, err := v.Verify(r.Context(), token)
 			if err != nil {
+				// Verify rejects only with invalid_token; any other error,
+				// whatever it wraps, is a failure.
 				var oe *oauth.Error
-				if errors.As(err, &oe) {
+				if errors.As(err, &oe) && oe.Code == oauth.ErrCodeInvalidToken {
 					writeChallenge(w, m.realm, oe, "")
 					return
 				}

@@ -38,8 +38,9 @@ const MaxTokenLen = 8192
 const maxOpaqueLen = 128
 
 // Verifier checks bearer access tokens: JWTs (RFC 9068) locally, opaque
-// tokens through the access-token repository. Configure it by setting its
-// fields before the first call; it is safe for concurrent use afterwards.
+// tokens through the access-token repository or by introspection (RFC
+// 7662). Configure it by setting its fields before the first call; it is
+// safe for concurrent use afterwards.
 //
 // A JWT is valid when it is a three-part compact JWS whose protected header
 // names typ at+jwt (or application/at+jwt), an allowed alg and the kid of a
@@ -50,9 +51,16 @@ const maxOpaqueLen = 128
 // refused, and no key is ever taken from the token itself (jku, jwk, x5u,
 // x5c are ignored).
 //
+// Which check a token gets: a JWT (a token with a dot) is checked locally
+// when Keys is set, then against AccessTokens if that is set; with Keys
+// nil it goes to Introspect, or is refused. Any other token goes to
+// Introspect when that is set, else is looked up in AccessTokens, else is
+// refused.
+//
 // Every rejection is an *oauth.Error with code invalid_token and status
-// 401. Any other error (a repository or JWKS failure, a configuration
-// mistake) is the server's and should be answered with server_error.
+// 401. Any other error (a repository, JWKS or introspection failure, a
+// configuration mistake) is the server's and should be answered with
+// server_error; its chain holds no *oauth.Error.
 type Verifier struct {
 	// Issuer is the iss every JWT must carry, byte for byte (required).
 	Issuer string
@@ -60,8 +68,8 @@ type Verifier struct {
 	// contain it (required).
 	Audience string
 	// Keys finds the public key of a JWT: a *KeySet in the authorization
-	// server's process, a *RemoteKeySet elsewhere. Required unless the
-	// verifier checks only opaque tokens.
+	// server's process, a *RemoteKeySet elsewhere. Without it JWTs are
+	// introspected if Introspect is set, and refused otherwise.
 	Keys KeySource
 	// Leeway is the clock skew allowed when checking exp, nbf and iat;
 	// zero allows none. A few seconds is typical.
@@ -72,14 +80,45 @@ type Verifier struct {
 	Algorithms []string
 	// AccessTokens, if set, is consulted for every token: a JWT's jti must
 	// name a stored token that is not revoked, and an opaque token is
-	// looked up by its hash. Without it opaque tokens are invalid and JWTs
-	// are checked locally only.
+	// looked up by its hash. Without it JWTs are checked locally only, and
+	// opaque tokens are invalid unless Introspect is set. It cannot be set
+	// with Introspect.
 	AccessTokens oauth.AccessTokenRepository
+	// Introspect, if set, checks the tokens that are not JWTs instead of
+	// AccessTokens — and JWTs too when Keys is nil — by asking the
+	// authorization server; [Introspector.Introspect] does that over RFC
+	// 7662. It returns the claims of an active token; an *oauth.Error with
+	// code invalid_token for a token that is not active (unknown, expired,
+	// revoked, not an access token); or any other error when it cannot
+	// tell (the server unreachable or refusing, a malformed answer, ctx
+	// done). Verify returns such a failure as the server's, wrapped and
+	// without any *oauth.Error in its chain, and never as a valid token.
+	//
+	// Verify checks the claims Introspect returns: iss, when present, must
+	// equal Issuer (when absent, Issuer is filled in); aud, when present,
+	// must contain Audience (an opaque token carries no aud of its own, and
+	// an authorization server that reports none has judged by itself whom
+	// it answers); exp and nbf, when present, are compared with Leeway.
+	// Verify does not modify the claims Introspect returns.
+	//
+	// AccessTokens cannot be set with it. With Keys set, JWTs are checked
+	// locally and not introspected: leave Keys nil for every token,
+	// revocation of JWTs included, to be asked about.
+	Introspect func(ctx context.Context, token string) (*Claims, error)
+	// IntrospectCacheTTL, if positive, lets the cache (CacheSize must be
+	// positive too) keep the claims of an introspected token for up to
+	// this long, and never past its exp, so that repeated checks do not
+	// ask the authorization server each time — at the price of accepting
+	// a revoked token for up to this long. Answers without exp, and tokens
+	// that are not active, are never cached. Zero, the default, asks on
+	// every check, so that revocation is seen at once.
+	IntrospectCacheTTL time.Duration
 	// CacheSize, if positive, keeps up to that many verified JWTs, keyed by
 	// the SHA-256 of the token, so that checking the same token again costs
 	// a hash and a map lookup instead of a signature verification. A cached
 	// token is used only before its exp; AccessTokens is still consulted
-	// on every check.
+	// on every check. Introspected tokens are cached only with
+	// IntrospectCacheTTL.
 	CacheSize int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -97,8 +136,14 @@ func (v *Verifier) init() {
 			v.initErr = errors.New("tokens: Verifier.Issuer is empty")
 		case v.Audience == "":
 			v.initErr = errors.New("tokens: Verifier.Audience is empty")
-		case v.Keys == nil && v.AccessTokens == nil:
-			v.initErr = errors.New("tokens: Verifier has neither Keys nor AccessTokens")
+		case v.Keys == nil && v.AccessTokens == nil && v.Introspect == nil:
+			v.initErr = errors.New("tokens: Verifier has neither Keys nor AccessTokens nor Introspect")
+		case v.AccessTokens != nil && v.Introspect != nil:
+			v.initErr = errors.New("tokens: Verifier has both AccessTokens and Introspect; set one")
+		case v.IntrospectCacheTTL < 0:
+			v.initErr = errors.New("tokens: Verifier.IntrospectCacheTTL is negative")
+		case v.IntrospectCacheTTL > 0 && (v.Introspect == nil || v.CacheSize <= 0):
+			v.initErr = errors.New("tokens: Verifier.IntrospectCacheTTL needs Introspect and a positive CacheSize")
 		}
 		if v.initErr != nil {
 			return
@@ -142,7 +187,8 @@ func invalidToken(description string) *oauth.Error {
 // Bearer header, without the scheme — and returns its claims. A JWT's
 // claims are those it carries; an opaque token's are built from its stored
 // record (Issuer is the verifier's, Subject the user or else the client,
-// Audience empty, ID the value's hash).
+// Audience empty, ID the value's hash); an introspected token's are those
+// Introspect returned, with Issuer filled in when it was empty.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	v.init()
 	if v.initErr != nil {
@@ -151,7 +197,11 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	if token == "" || len(token) > MaxTokenLen {
 		return nil, invalidToken("malformed token")
 	}
-	if strings.IndexByte(token, '.') < 0 {
+	isJWT := strings.IndexByte(token, '.') >= 0
+	switch {
+	case v.Introspect != nil && (!isJWT || v.Keys == nil):
+		return v.verifyIntrospected(ctx, token)
+	case !isJWT:
 		return v.verifyOpaque(ctx, token)
 	}
 	now := v.now()
