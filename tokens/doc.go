@@ -56,6 +56,17 @@
 // and never used past exp, makes a repeated check a map lookup instead of a
 // signature verification; revocation is still consulted.
 //
+// A resource server that does not share the authorization server's
+// database checks opaque tokens by introspection (RFC 7662) instead: its
+// Verifier's Introspect is the Introspect method of an [Introspector],
+// which posts the token to the introspection endpoint with the resource
+// server's client credentials and maps the answer to [Claims]. A token the
+// server reports inactive, or active but not a Bearer access token (a
+// refresh token), is rejected; an answer that cannot be had or read is a
+// failure, never a valid token. With Keys left unset JWTs are introspected
+// too. Answers are not cached unless IntrospectCacheTTL allows it, so that
+// revocation is seen at once.
+//
 // Every rejection is an *oauth.Error with code invalid_token; any other
 // error is the server's.
 //
