@@ -9,8 +9,9 @@
 // once and refreshed as tokens name new keys: the authorization server is
 // not called per request. With -tokens opaque it asks the server's
 // introspection endpoint (RFC 7662) about every token, authenticating as
-// the demo-api client. Both go through the library's bearer-token
-// middleware, which answers RFC 6750 challenges.
+// the demo-api client (tokens.Introspector), so that a revoked token is
+// refused at once. Both go through the library's bearer-token middleware,
+// which answers RFC 6750 challenges.
 //
 // Routes:
 //
@@ -109,16 +110,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	httpc := &http.Client{Timeout: 10 * time.Second}
 	discover(ctx, httpc, &c, log)
 
-	v := &tokens.Verifier{Issuer: c.issuer, Audience: c.audience, Leeway: 5 * time.Second, CacheSize: 1000}
-	var pre func(http.Handler) http.Handler
+	v := &tokens.Verifier{Issuer: c.issuer, Audience: c.audience, Leeway: 5 * time.Second}
 	if c.mode == "jwt" {
 		v.Keys = &tokens.RemoteKeySet{URL: c.jwksURL, Client: httpc}
-		pre = func(h http.Handler) http.Handler { return h }
+		v.CacheSize = 1000
 	} else {
-		in := &introspection{url: c.introspectionURL, clientID: c.clientID, clientSecret: c.clientSecret, audience: c.audience, client: httpc}
-		v.AccessTokens = in
-		v.CacheSize = 0
-		pre = withBearerValue
+		// Every token is introspected (Keys is nil) and no answer is
+		// cached, so a revoked token is refused on its next use. The
+		// Introspector's default client times out after 10 s and follows
+		// no redirect.
+		in := &tokens.Introspector{URL: c.introspectionURL, ClientID: c.clientID, ClientSecret: c.clientSecret}
+		v.Introspect = in.Introspect
 	}
 
 	ln, err := net.Listen("tcp", c.addr)
@@ -126,7 +128,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           logRequests(log, pre(newAPI(v, log))),
+		Handler:           logRequests(log, newAPI(v, log)),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      20 * time.Second,
