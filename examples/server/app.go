@@ -96,7 +96,8 @@ func newApp(ctx context.Context, cfg *config, store *sqlstore.Store, target dbTa
 		// Clients poll on timers that drift by milliseconds (x/oauth2's
 		// ticker does); a second of leeway keeps such a poll from being
 		// answered slow_down while the interval devices are told is unchanged.
-		DevicePollLeeway:  time.Second,
+		// (grants wants whole seconds below the interval: at most half of it.)
+		DevicePollLeeway:  min(time.Second, (cfg.deviceInterval / 2).Truncate(time.Second)),
 		AccessTokenFormat: cfg.format(),
 		ErrorPage:         a.authorizeErrorPage,
 		Logger:            log,
