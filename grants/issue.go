@@ -150,16 +150,25 @@ func (s *Server) discard(ctx context.Context, t *grantTokens) {
 }
 
 // revokeFamily revokes every access and refresh token of a grant family.
+//
+// The refresh tokens go first. A refresh racing the revocation stores its
+// new access token and only then rotates its refresh token, in one
+// compare-and-set: if the refresh tokens are revoked first, that rotation
+// either happened before — and its access token, stored earlier still, is
+// caught by the access tokens' revocation that follows — or it fails, and
+// the refresh discards its access token. Revoking the access tokens first
+// would let a refresh store one just after them and rotate just before the
+// refresh tokens go, leaving a live access token in a revoked family.
 func (s *Server) revokeFamily(ctx context.Context, familyID string) (access, refresh int64, err error) {
-	access, err = s.cfg.AccessTokens.RevokeAccessTokenFamily(ctx, familyID)
-	if err != nil {
-		return 0, 0, fmt.Errorf("grants: revoke access token family: %w", err)
-	}
 	if s.cfg.RefreshTokens != nil {
 		refresh, err = s.cfg.RefreshTokens.RevokeRefreshTokenFamily(ctx, familyID)
 		if err != nil {
-			return access, 0, fmt.Errorf("grants: revoke refresh token family: %w", err)
+			return 0, 0, fmt.Errorf("grants: revoke refresh token family: %w", err)
 		}
+	}
+	access, err = s.cfg.AccessTokens.RevokeAccessTokenFamily(ctx, familyID)
+	if err != nil {
+		return 0, refresh, fmt.Errorf("grants: revoke access token family: %w", err)
 	}
 	return access, refresh, nil
 }

@@ -340,13 +340,16 @@ func TestRevokeStorageErrors(t *testing.T) {
 	tests := []struct {
 		fail    string
 		refresh bool // revoke the refresh token, not the access token
+		// partial: the failure comes after the refresh tokens were
+		// revoked (they go first), so only the access tokens stay live.
+		partial bool
 	}{
-		{"FindAccessToken", false},
-		{"RevokeAccessToken", false},
-		{"FindAccessToken", true}, // looked up first without a hint
-		{"FindRefreshToken", true},
-		{"RevokeAccessTokenFamily", true},
-		{"RevokeRefreshTokenFamily", true},
+		{"FindAccessToken", false, false},
+		{"RevokeAccessToken", false, false},
+		{"FindAccessToken", true, false}, // looked up first without a hint
+		{"FindRefreshToken", true, false},
+		{"RevokeAccessTokenFamily", true, true},
+		{"RevokeRefreshTokenFamily", true, false},
 	}
 	for _, tt := range tests {
 		name := tt.fail + "/access"
@@ -374,8 +377,20 @@ func TestRevokeStorageErrors(t *testing.T) {
 				t.Errorf("internal error not logged")
 			}
 			fs.fail = ""
-			if !f.isActive(tok) {
+			if tt.partial {
+				if f.isActive(tok) || !f.isActive(res.str("access_token")) {
+					t.Errorf("after a failure revoking the access tokens: refresh token active %v, access token active %v; want false, true",
+						f.isActive(tok), f.isActive(res.str("access_token")))
+				}
+			} else if !f.isActive(tok) {
 				t.Errorf("token revoked although the answer was an error")
+			}
+			// The client retries, and the revocation completes.
+			if got := f.revoke(tok, ""); got.status != http.StatusOK {
+				t.Fatalf("retry: %d %s; want 200", got.status, got.raw)
+			}
+			if f.isActive(tok) || f.isActive(res.str("access_token")) {
+				t.Errorf("a token is active after the retried revocation")
 			}
 		})
 	}
