@@ -193,7 +193,7 @@ func TestRevokeErrors(t *testing.T) {
 		{"no credentials", tokenReq{form: form("token", access)}, 401, oauth.ErrCodeInvalidClient, true},
 		{"unknown client", tokenReq{form: form("token", access)}.withBasic("nobody", "x"), 401, oauth.ErrCodeInvalidClient, true},
 		{"bad credentials, missing token", tokenReq{form: form()}.withBasic(idC, "wrong"), 401, oauth.ErrCodeInvalidClient, true},
-		{"credentials in the query", tokenReq{form: form("token", access), query: "client_id=" + idC + "&client_secret=x"}, 401, oauth.ErrCodeInvalidClient, true},
+		{"credentials in the query", tokenReq{form: form("token", access), query: form("client_id", idC, "client_secret", secretC).Encode()}, 401, oauth.ErrCodeInvalidClient, true},
 		{"json body", tokenReq{form: form("token", access), contentType: "application/json"}.withBasic(idC, secretC), 400, oauth.ErrCodeInvalidRequest, false},
 		{"GET", tokenReq{method: http.MethodGet, form: form("token", access)}.withBasic(idC, secretC), 405, oauth.ErrCodeInvalidRequest, false},
 		{"PUT", tokenReq{method: http.MethodPut, form: form("token", access)}.withBasic(idC, secretC), 405, oauth.ErrCodeInvalidRequest, false},
