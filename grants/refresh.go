@@ -50,16 +50,13 @@ func (s *Server) refreshTokenGrant(ctx context.Context, req *tokenRequest) (*tok
 		return nil, err
 	}
 	refresh, next, err := s.newRefreshToken(req.client, old.UserID, old.Scopes, old.FamilyID, at.ID, req.now)
-	if err != nil {
-		return nil, err
+	if err == nil {
+		err = s.cfg.RefreshTokens.RotateRefreshToken(ctx, id, next, req.now)
 	}
-	err = s.cfg.RefreshTokens.RotateRefreshToken(ctx, id, next, req.now)
 	if err != nil {
 		// The access token was stored for nothing: revoke it, so that no
 		// token nobody received stays live.
-		if rerr := s.cfg.AccessTokens.RevokeAccessToken(ctx, at.ID); rerr != nil {
-			s.log.LogAttrs(ctx, levelAttack, "grants: revoke unused access token", logString("error", rerr.Error()))
-		}
+		s.discard(ctx, &grantTokens{accessRec: at})
 		switch {
 		case errors.Is(err, oauth.ErrAlreadyUsed):
 			// Another request rotated it first. Read it again for RotatedAt.
@@ -138,11 +135,16 @@ func (s *Server) issueRetry(ctx context.Context, req *tokenRequest, old *oauth.R
 		return nil, err
 	}
 	refresh, next, err := s.newRefreshToken(req.client, old.UserID, old.Scopes, old.FamilyID, at.ID, req.now)
-	if err != nil {
-		return nil, err
+	if err == nil {
+		err = s.cfg.RefreshTokens.CreateRefreshToken(ctx, next)
+		if err != nil {
+			err = fmt.Errorf("grants: store refresh token: %w", err)
+		}
 	}
-	if err := s.cfg.RefreshTokens.CreateRefreshToken(ctx, next); err != nil {
-		return nil, fmt.Errorf("grants: store refresh token: %w", err)
+	if err != nil {
+		// As after a failed rotation: no token nobody received stays live.
+		s.discard(ctx, &grantTokens{accessRec: at})
+		return nil, err
 	}
 	s.accessTokenIssued(ctx, req.grantType, at)
 	s.refreshTokenIssued(ctx, req.grantType, next, old.ID)

@@ -131,6 +131,13 @@ func (s *failingStore) RotateRefreshToken(ctx context.Context, oldID string, nex
 	return s.Store.RotateRefreshToken(ctx, oldID, next, now)
 }
 
+func (s *failingStore) CreateRefreshToken(ctx context.Context, t *oauth.RefreshToken) error {
+	if s.fail == "CreateRefreshToken" {
+		return errBackend
+	}
+	return s.Store.CreateRefreshToken(ctx, t)
+}
+
 // TestServerErrors: a repository failure is a 500 server_error without
 // detail at the token endpoint, a server_error redirect or page at the
 // authorization endpoint, and is logged.
@@ -216,6 +223,42 @@ func TestRotateFailureRevokesUnusedAccessToken(t *testing.T) {
 	wantError(t, f.token(refreshReq(rt).withBasic(idC, secretC)), 500, oauth.ErrCodeServerError)
 	if len(issued) != before {
 		t.Errorf("AccessTokenIssued fired for a token nobody received")
+	}
+}
+
+// TestUnsentAccessTokensRevoked: when a refresh fails after its new access
+// token was stored — the rotation fails, or, for a retry within the grace
+// period, storing the new refresh token fails — the client is told
+// server_error and the access token it never received is revoked.
+func TestUnsentAccessTokensRevoked(t *testing.T) {
+	for _, fail := range []string{"RotateRefreshToken", "CreateRefreshToken"} {
+		t.Run(fail, func(t *testing.T) {
+			fs := &failingStore{}
+			f := newFixture(t, func(c *grants.Config) {
+				fs.Store = c.Clients.(*memory.Store)
+				c.RefreshTokens = fs
+				c.RefreshGracePeriod = time.Minute
+			})
+			rt := f.tokensOfC().str("refresh_token")
+			family := f.refreshRecord(rt).FamilyID
+			if fail == "CreateRefreshToken" {
+				// Rotate once; the retry within the grace period creates
+				// its refresh token beside the successor.
+				wantTokens(t, f.token(refreshReq(rt).withBasic(idC, secretC)))
+			}
+			fs.fail = fail
+			wantError(t, f.token(refreshReq(rt).withBasic(idC, secretC)), 500, oauth.ErrCodeServerError)
+			fs.fail = ""
+			// Live in the family: the access tokens that were sent, one per
+			// successful response.
+			want := int64(1)
+			if fail == "CreateRefreshToken" {
+				want = 2
+			}
+			if n, err := f.store.RevokeAccessTokenFamily(t.Context(), family); err != nil || n != want {
+				t.Errorf("%d live access tokens in the family (%v); want %d, the ones sent", n, err, want)
+			}
+		})
 	}
 }
 
