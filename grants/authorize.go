@@ -129,10 +129,8 @@ func (s *Server) ParseAuthorizeRequest(r *http.Request) (*AuthorizeRequest, erro
 		return nil, errPage(oauth.ErrCodeInvalidRequest, "client_id is repeated")
 	case clientID == "":
 		return nil, errPage(oauth.ErrCodeInvalidRequest, "client_id is required")
-	case len(clientID) > oauth.MaxClientIDLen:
-		return nil, errPage(oauth.ErrCodeInvalidRequest, "unknown client")
 	}
-	client, err := s.cfg.Clients.FindClient(ctx, clientID)
+	client, err := s.findClient(ctx, clientID) // clientauth.go
 	if errors.Is(err, oauth.ErrNotFound) {
 		return nil, errPage(oauth.ErrCodeInvalidRequest, "unknown client")
 	}

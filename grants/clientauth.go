@@ -105,6 +105,33 @@ func errInvalidClient(desc string) *oauth.Error {
 	return oauth.NewError(oauth.ErrCodeInvalidClient, desc)
 }
 
+// findClient looks up a client id a request claimed. An id no registered
+// client can have is oauth.ErrNotFound without asking the repository: a
+// host's own repository over a database may fail on bytes its column
+// cannot hold (NUL, invalid UTF-8, too many) instead of finding nothing,
+// which would turn hostile input into a server error.
+func (s *Server) findClient(ctx context.Context, id string) (*oauth.Client, error) {
+	if !possibleClientID(id) {
+		return nil, oauth.ErrNotFound
+	}
+	return s.cfg.Clients.FindClient(ctx, id)
+}
+
+// possibleClientID reports whether id could be a registered client's: 1 to
+// oauth.MaxClientIDLen printable ASCII characters without space, as
+// oauth.Client.Validate requires.
+func possibleClientID(id string) bool {
+	if id == "" || len(id) > oauth.MaxClientIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] <= ' ' || id[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
 // dummyHash is compared against when the client is unknown, so that an
 // unknown client id costs about as much as a wrong secret.
 const dummyHash = "sha256:0000000000000000000000000000000000000000000000000000000000000000"
@@ -120,7 +147,7 @@ func (s *Server) authenticateClient(ctx context.Context, r *http.Request, f *for
 		s.clientAuthFailed(ctx, r, cred, perr.Description)
 		return nil, perr
 	}
-	client, err := s.cfg.Clients.FindClient(ctx, cred.id)
+	client, err := s.findClient(ctx, cred.id)
 	if errors.Is(err, oauth.ErrNotFound) {
 		oauth.VerifySecret(dummyHash, cred.secret)
 		s.clientAuthFailed(ctx, r, cred, "unknown client")

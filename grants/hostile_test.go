@@ -14,9 +14,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/oauthkit/oauth"
 	"github.com/oauthkit/oauth/grants"
+	"github.com/oauthkit/oauth/storage/memory"
 	"github.com/oauthkit/oauth/tokens"
 )
 
@@ -485,12 +487,29 @@ func checkHostileAnswer(t *testing.T, e hostileEndpoint, method string, rec *htt
 	}
 }
 
+// strictClients is a host's own ClientRepository over a database that
+// rejects, rather than fails to find, ids it could not store, as
+// PostgreSQL does with NUL or invalid UTF-8.
+type strictClients struct{ *memory.Store }
+
+func (s strictClients) FindClient(ctx context.Context, id string) (*oauth.Client, error) {
+	if !utf8.ValidString(id) || strings.IndexByte(id, 0) >= 0 {
+		return nil, errors.New("pq: invalid byte sequence for encoding \"UTF8\"")
+	}
+	return s.Store.FindClient(ctx, id)
+}
+
 // TestHostileInput sends hostile input to every endpoint over every
-// backend: every answer is a clear OAuth error (or an error page before
+// backend, and over a host's client repository that errs on ids it could
+// not store: every answer is a clear OAuth error (or an error page before
 // the authorization endpoint trusts a redirect URI), never a 5xx or a
 // panic, and no log line holds a secret.
 func TestHostileInput(t *testing.T) {
-	for _, b := range deviceBackends {
+	backends := append(deviceBackends[:len(deviceBackends):len(deviceBackends)], struct {
+		name string
+		open func(t *testing.T) deviceStore
+	}{"host client repository", func(*testing.T) deviceStore { return strictClients{memory.New()} }})
+	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			store, ok := b.open(t).(hostileStore)
 			if !ok {
