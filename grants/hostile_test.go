@@ -69,7 +69,7 @@ func hostileServer(t *testing.T, store hostileStore) (http.Handler, *syncBuffer)
 		AuthCodes: store, DeviceCodes: store, DeviceVerificationURI: verifyURI,
 		AccessTokenFormat:   grants.AccessTokenJWT,
 		JWTIssuer:           &tokens.JWTIssuer{Keys: keys, Audience: []string{"https://api.example.com"}},
-		EnablePasswordGrant: true, UserAuthenticator: users{"alice": alicePassword},
+		EnablePasswordGrant: true, UserAuthenticator: strictUsers{users{"alice": alicePassword}},
 		EnableImplicitGrant: true,
 		Logger:              slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
@@ -497,6 +497,19 @@ func (s strictClients) FindClient(ctx context.Context, id string) (*oauth.Client
 		return nil, errors.New("pq: invalid byte sequence for encoding \"UTF8\"")
 	}
 	return s.Store.FindClient(ctx, id)
+}
+
+// strictUsers is a host's UserAuthenticator over a database that rejects
+// what it could not store, as strictClients does.
+type strictUsers struct{ users }
+
+func (u strictUsers) AuthenticateUser(ctx context.Context, username, password string) (string, error) {
+	for _, s := range []string{username, password} {
+		if !utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0 {
+			return "", errors.New("pq: invalid byte sequence for encoding \"UTF8\"")
+		}
+	}
+	return u.users.AuthenticateUser(ctx, username, password)
 }
 
 // TestHostileInput sends hostile input to every endpoint over every

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/oauthkit/oauth"
 )
@@ -49,6 +50,11 @@ func (s *Server) passwordGrant(ctx context.Context, req *tokenRequest) (*tokenRe
 	if password == "" {
 		return nil, errMissing("password")
 	}
+	if !unicodeCharsNoCRLF(username) || !unicodeCharsNoCRLF(password) {
+		// Neither reaches the UserAuthenticator, whose user store may
+		// fail on bytes it cannot hold instead of finding nobody.
+		return nil, oauth.NewError(oauth.ErrCodeInvalidRequest, "username and password must be UTF-8 text without control characters")
+	}
 	scopes, err := s.requestedScopes(ctx, req.client, req.form.get("scope"))
 	if err != nil {
 		return nil, err
@@ -91,4 +97,22 @@ func (s *Server) passwordGrant(ctx context.Context, req *tokenRequest) (*tokenRe
 		return nil, err
 	}
 	return s.response(t), nil
+}
+
+// unicodeCharsNoCRLF reports whether s is made of UNICODECHARNOCRLF, the
+// characters RFC 6749 appendix A.15 and A.16 allow in a username and a
+// password: valid UTF-8 of tab, printable ASCII and non-ASCII characters
+// but for surrogates and U+FFFE, U+FFFF.
+func unicodeCharsNoCRLF(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		switch {
+		case r == '\t', r >= 0x20 && r <= 0x7e, r >= 0x80 && r <= 0xd7ff, r >= 0xe000 && r <= 0xfffd, r >= 0x10000:
+		default:
+			return false
+		}
+	}
+	return true
 }

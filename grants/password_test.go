@@ -168,6 +168,14 @@ func TestPasswordGrant(t *testing.T) {
 		{name: "bad client credentials", q: passwordReq("alice", alicePassword).withBasic(idPW, "wrong"), status: 401, code: oauth.ErrCodeInvalidClient},
 		{name: "backend failure", q: passwordReq("explode", "explode-password").withBasic(idPW, secretPW), status: 500, code: oauth.ErrCodeServerError},
 		{name: "unstorable user id", q: passwordReq("weird", "weird-password").withBasic(idPW, secretPW), status: 500, code: oauth.ErrCodeServerError},
+		// RFC 6749 appendix A.15, A.16: UNICODECHARNOCRLF.
+		{name: "non-ASCII and tab allowed", q: passwordReq("zoë", "pass\tphrase ünïcode 🔑").withBasic(idPW, secretPW), status: 400, code: oauth.ErrCodeInvalidGrant, failed: true},
+		{name: "NUL in username", q: passwordReq("alice\x00", alicePassword).withBasic(idPW, secretPW), status: 400, code: oauth.ErrCodeInvalidRequest},
+		{name: "newline in username", q: passwordReq("alice\n", alicePassword).withBasic(idPW, secretPW), status: 400, code: oauth.ErrCodeInvalidRequest},
+		{name: "invalid UTF-8 in username", q: passwordReq("al\xffice", alicePassword).withBasic(idPW, secretPW), status: 400, code: oauth.ErrCodeInvalidRequest},
+		{name: "carriage return in password", q: passwordReq("alice", alicePassword+"\r").withBasic(idPW, secretPW), status: 400, code: oauth.ErrCodeInvalidRequest},
+		{name: "DEL in password", q: passwordReq("alice", alicePassword+"\x7f").withBasic(idPW, secretPW), status: 400, code: oauth.ErrCodeInvalidRequest},
+		{name: "U+FFFF in password", q: passwordReq("alice", alicePassword+"\uffff").withBasic(idPW, secretPW), status: 400, code: oauth.ErrCodeInvalidRequest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
