@@ -14,8 +14,11 @@ import (
 // Config.MaxBodyBytes is zero.
 const DefaultMaxBodyBytes = 64 << 10
 
-// maxParams is the most parameters one request may carry. OAuth requests
-// have a dozen; the cap keeps duplicate detection cheap on hostile input.
+// maxParams is the most parameters one request may carry, repeats
+// included. OAuth requests have a dozen; the cap keeps duplicate detection
+// cheap on hostile input: each parameter is compared with those before it,
+// and without repeats counted a megabyte of query naming the same hundred
+// parameters over and over cost a tenth of a second.
 const maxParams = 100
 
 // param is one decoded name=value pair of a form or query.
@@ -27,6 +30,8 @@ type param struct{ key, value string }
 type form struct {
 	params   []param
 	repeated []string
+	// n counts the parameters parsed, repeats included.
+	n int
 	// first holds the first parameters, so that a typical request needs
 	// no allocation for them.
 	first [8]param
@@ -92,8 +97,8 @@ func errRepeated(key string) *oauth.Error {
 // parseForm decodes an application/x-www-form-urlencoded string into f,
 // appending to what f holds. A name that occurs twice (in s, or in s and f)
 // keeps its first value and is recorded in f.repeated, for the caller to
-// refuse. Malformed percent-encoding and more than maxParams parameters are
-// invalid_request errors. Empty segments ("a=1&&b=2") and segments with an
+// refuse. Malformed percent-encoding and more than maxParams parameters
+// (repeats included, over every call on f) are invalid_request errors. Empty segments ("a=1&&b=2") and segments with an
 // empty name are skipped; a segment without "=" is a name with an empty
 // value.
 func parseForm(s string, f *form) *oauth.Error {
@@ -106,6 +111,9 @@ func parseForm(s string, f *form) *oauth.Error {
 		}
 		if seg == "" {
 			continue
+		}
+		if f.n++; f.n > maxParams {
+			return oauth.NewError(oauth.ErrCodeInvalidRequest, "too many parameters")
 		}
 		key, value, _ := strings.Cut(seg, "=")
 		key, ok := unescape(key)
@@ -124,9 +132,6 @@ func parseForm(s string, f *form) *oauth.Error {
 				f.repeated = append(f.repeated, key)
 			}
 			continue
-		}
-		if len(f.params) == maxParams {
-			return oauth.NewError(oauth.ErrCodeInvalidRequest, "too many parameters")
 		}
 		if f.params == nil {
 			f.params = f.first[:0]

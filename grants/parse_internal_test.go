@@ -16,6 +16,9 @@ func TestParseForm(t *testing.T) {
 	for i := range maxParams + 1 {
 		many += "k" + string(rune('a'+i%26)) + strings.Repeat("x", i/26) + "=v&"
 	}
+	// Repeats count: a body of the same few names over and over costs a
+	// scan of the names for each.
+	repeats := strings.Repeat("a=1&b=2&", maxParams/2) + "c=3"
 	tests := []struct {
 		name     string
 		in       string
@@ -40,6 +43,9 @@ func TestParseForm(t *testing.T) {
 		{name: "bad escape in key", in: "%g1=a", err: true},
 		{name: "truncated escape", in: "a=%2", err: true},
 		{name: "too many", in: many, err: true},
+		{name: "too many with repeats", in: repeats, err: true},
+		{name: "repeats up to the limit", in: repeats[:len(repeats)-4], want: []param{{"a", "1"}, {"b", "2"}}, repeated: []string{"a", "b"}},
+		{name: "empty segments do not count", in: strings.Repeat("&", 10*maxParams) + "a=1", want: []param{{"a", "1"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
