@@ -83,12 +83,13 @@ type Config struct {
 	AuthCodeLifetime time.Duration
 	// RefreshGracePeriod lets a client that retries a refresh request —
 	// say after losing the response — present the refresh token it just
-	// rotated once more, within this time after the rotation, and receive
-	// a fresh pair instead of having its grant revoked. Zero, the default,
-	// allows no reuse at all (RFC 9700 §4.14.2). Within the period the
-	// server cannot tell the client's retry from a thief's use of the same
-	// token, and a rotated token is honoured even if its family was revoked
-	// since by other means: keep it to seconds.
+	// rotated again within this time after the rotation, and receive a
+	// fresh pair (each time: the retries are not counted) instead of having
+	// its grant revoked. Zero, the default, allows no reuse at all (RFC
+	// 9700 §4.14.2). Within the period the server cannot tell the client's
+	// retry from a thief's use of the same token, and a rotated token is
+	// honoured even if its family was revoked since by other means (the
+	// revocation endpoint, a replayed code): keep it to seconds.
 	RefreshGracePeriod time.Duration
 
 	// AccessTokenFormat selects opaque (the default) or JWT access tokens.
