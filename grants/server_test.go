@@ -138,6 +138,20 @@ func (s *failingStore) CreateRefreshToken(ctx context.Context, t *oauth.RefreshT
 	return s.Store.CreateRefreshToken(ctx, t)
 }
 
+func (s *failingStore) ConsumeAuthCode(ctx context.Context, id string, now time.Time) (*oauth.AuthCode, error) {
+	if s.fail == "ConsumeAuthCode" {
+		return nil, errBackend
+	}
+	return s.Store.ConsumeAuthCode(ctx, id, now)
+}
+
+func (s *failingStore) RedeemDeviceCode(ctx context.Context, id string, now time.Time) (*oauth.DeviceCode, error) {
+	if s.fail == "RedeemDeviceCode" {
+		return nil, errBackend
+	}
+	return s.Store.RedeemDeviceCode(ctx, id, now)
+}
+
 // TestServerErrors: a repository failure is a 500 server_error without
 // detail at the token endpoint, a server_error redirect or page at the
 // authorization endpoint, and is logged.
@@ -257,6 +271,52 @@ func TestUnsentAccessTokensRevoked(t *testing.T) {
 			}
 			if n, err := f.store.RevokeAccessTokenFamily(t.Context(), family); err != nil || n != want {
 				t.Errorf("%d live access tokens in the family (%v); want %d, the ones sent", n, err, want)
+			}
+		})
+	}
+}
+
+// TestSingleUseFailureDiscardsTokens: the code and device grants store
+// their tokens before the single-use write; when that write, or storing the
+// refresh token, fails, the client is told server_error, no token of the
+// family stays live, and the code or device code still works on a retry.
+func TestSingleUseFailureDiscardsTokens(t *testing.T) {
+	for _, fail := range []string{"ConsumeAuthCode", "RedeemDeviceCode", "CreateRefreshToken"} {
+		t.Run(fail, func(t *testing.T) {
+			fs := &failingStore{}
+			f := newDeviceFixture(t, func(c *grants.Config) {
+				fs.Store = c.Clients.(*memory.Store)
+				c.AuthCodes, c.DeviceCodes, c.RefreshTokens = fs, fs, fs
+			})
+			var retry func() *response
+			var family string
+			if fail == "RedeemDeviceCode" {
+				dc := f.newDeviceCode("")
+				f.approve(dc.userCode)
+				family = f.deviceRecord(dc.deviceCode).FamilyID
+				retry = func() *response {
+					f.clock.Advance(grants.DefaultDevicePollInterval)
+					return f.poll(dc.deviceCode)
+				}
+			} else {
+				verifier, challenge := newVerifier(t)
+				code := f.codeFor(authParams(idC, redirectC, challenge))
+				family = f.codeRecord(code).FamilyID
+				retry = func() *response { return f.token(codeExchange(code, redirectC, verifier).withBasic(idC, secretC)) }
+			}
+			fs.fail = fail
+			wantError(t, retry(), 500, oauth.ErrCodeServerError)
+			fs.fail = ""
+			if n, err := f.store.RevokeRefreshTokenFamily(t.Context(), family); err != nil || n != 0 {
+				t.Errorf("%d live refresh tokens in the family (%v); want 0", n, err)
+			}
+			if n, err := f.store.RevokeAccessTokenFamily(t.Context(), family); err != nil || n != 0 {
+				t.Errorf("%d live access tokens in the family (%v); want 0", n, err)
+			}
+			res := retry()
+			wantTokens(t, res)
+			if !f.active(res.str("access_token")) {
+				t.Errorf("the retry's access token is not active")
 			}
 		})
 	}
