@@ -408,3 +408,29 @@ func TestNoScopes(t *testing.T) {
 		t.Errorf("response %s has a scope member for no scopes", res.raw)
 	}
 }
+
+// TestQueryParametersIgnored: the POST endpoints read their parameters from
+// the form body only (RFC 6749 §3.2); a request whose parameters are all in
+// the query is missing them.
+func TestQueryParametersIgnored(t *testing.T) {
+	f := newFixture(t)
+	tok := f.tokensOfC().str("access_token")
+	tests := []struct {
+		path  string
+		query url.Values
+	}{
+		{"/oauth/token", ccForm("scope", "read")},
+		{"/oauth/revoke", form("token", tok)},
+		{"/oauth/introspect", form("token", tok)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			r := newPost(tt.path+"?"+tt.query.Encode(), "")
+			r.Header.Set("Authorization", basicHeader(idC, secretC))
+			wantError(t, f.do(r), 400, oauth.ErrCodeInvalidRequest)
+		})
+	}
+	if !f.active(tok) {
+		t.Errorf("the token was revoked through the query")
+	}
+}
