@@ -247,9 +247,9 @@ func (s *Server) WriteAuthorizeError(w http.ResponseWriter, r *http.Request, err
 		return
 	}
 	params := []param{
-		{"error", ae.Err.Code},
-		{"error_description", ae.Err.Description},
-		{"error_uri", ae.Err.URI},
+		{"error", errorText(ae.Err.Code)},
+		{"error_description", errorText(ae.Err.Description)},
+		{"error_uri", errorURI(ae.Err.URI)},
 		{"state", ae.State},
 		{"iss", s.cfg.Issuer},
 	}

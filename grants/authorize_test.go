@@ -543,3 +543,35 @@ func TestFinalizeScopes(t *testing.T) {
 	res = f.authorize(http.MethodGet, authParams(idC2, redirectC2, challenge))
 	wantErrorRedirect(t, res, http.StatusFound, redirectC2, oauth.ErrCodeInvalidScope, "st-123")
 }
+
+// TestHostErrorText: an *oauth.Error a host hook returns reaches the client
+// with an error, error_description and error_uri that keep to the
+// characters RFC 6749 §4.1.2.1 and §5.2 allow, at the token endpoint and in
+// an error redirect alike.
+func TestHostErrorText(t *testing.T) {
+	hostErr := &oauth.Error{
+		Code:        "invalid_scope",
+		Description: "Zu viele Bereiche – \"admin\" ist\nverboten\\",
+		URI:         "https://as.example.com/errors?q=\"a b\"",
+		Status:      http.StatusBadRequest,
+	}
+	f := newFixture(t, func(c *grants.Config) {
+		c.FinalizeScopes = func(context.Context, grants.ScopeRequest) ([]string, error) { return nil, hostErr }
+	})
+	uriOK := func(s string) bool {
+		return validDescription(s) && !strings.Contains(s, " ")
+	}
+	res := f.token(tokenReq{form: ccForm()}.withBasic(idC, secretC))
+	wantError(t, res, 400, oauth.ErrCodeInvalidScope)
+	if d := res.str("error_description"); d == "" || !strings.HasPrefix(d, "Zu viele Bereiche") {
+		t.Errorf("error_description = %q; want the host's text, cleaned", d)
+	}
+	if u := res.str("error_uri"); u == "" || !uriOK(u) {
+		t.Errorf("error_uri = %q; want the host's URI with only URI-reference characters", u)
+	}
+	_, challenge := newVerifier(t)
+	loc := f.authorize(http.MethodGet, authParams(idC, redirectC, challenge)).location(t).Query()
+	if loc.Get("error") != oauth.ErrCodeInvalidScope || !validDescription(loc.Get("error_description")) || !uriOK(loc.Get("error_uri")) {
+		t.Errorf("error redirect %v; want error_description and error_uri of allowed characters", loc)
+	}
+}

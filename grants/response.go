@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/oauthkit/oauth"
@@ -79,14 +80,14 @@ func writeTokenResponse(w http.ResponseWriter, tr *tokenResponse) {
 func writeJSONError(w http.ResponseWriter, e *oauth.Error) {
 	buf := make([]byte, 0, 64+len(e.Description)+len(e.URI))
 	buf = append(buf, `{"error":`...)
-	buf = appendJSONString(buf, e.Code)
+	buf = appendJSONString(buf, errorText(e.Code))
 	if e.Description != "" {
 		buf = append(buf, `,"error_description":`...)
-		buf = appendJSONString(buf, e.Description)
+		buf = appendJSONString(buf, errorText(e.Description))
 	}
 	if e.URI != "" {
 		buf = append(buf, `,"error_uri":`...)
-		buf = appendJSONString(buf, e.URI)
+		buf = appendJSONString(buf, errorURI(e.URI))
 	}
 	buf = append(buf, '}')
 	h := w.Header()
@@ -124,6 +125,53 @@ func (s *Server) protocolError(ctx context.Context, endpoint string, err error) 
 	s.log.LogAttrs(ctx, slog.LevelError, "grants: server error",
 		slog.String("endpoint", endpoint), slog.String("error", err.Error()))
 	return errServer
+}
+
+// errorText returns s with each character that RFC 6749 §4.1.2.1 and §5.2
+// forbid in error and error_description — anything outside %x20-21 /
+// %x23-5B / %x5D-7E — replaced by '?'. The server's own texts keep to the
+// set already; this is for the errors a host's hooks return (say a
+// localized FinalizeScopes refusal). It allocates only when it replaces.
+func errorText(s string) string {
+	return cleanText(s, 0x20, func(b *strings.Builder, r rune) { b.WriteByte('?') })
+}
+
+// errorURI returns s with each character that RFC 6749 forbids in
+// error_uri — anything outside %x21 / %x23-5B / %x5D-7E — percent-encoded,
+// byte by byte as UTF-8, so that the URI keeps its meaning.
+func errorURI(s string) string {
+	return cleanText(s, 0x21, func(b *strings.Builder, r rune) {
+		var enc [utf8.UTFMax]byte
+		for _, c := range enc[:utf8.EncodeRune(enc[:], r)] {
+			b.WriteByte('%')
+			b.WriteByte("0123456789ABCDEF"[c>>4])
+			b.WriteByte("0123456789ABCDEF"[c&0xf])
+		}
+	})
+}
+
+// cleanText returns s with each rune outside lo-0x7e, '"' and '\\' passed
+// to bad instead of written; invalid UTF-8 is passed as U+FFFD.
+func cleanText(s string, lo byte, bad func(*strings.Builder, rune)) string {
+	ok := func(c byte) bool { return c >= lo && c <= 0x7e && c != '"' && c != '\\' }
+	i := 0
+	for i < len(s) && ok(s[i]) {
+		i++
+	}
+	if i == len(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	b.WriteString(s[:i])
+	for _, r := range s[i:] {
+		if r < utf8.RuneSelf && ok(byte(r)) {
+			b.WriteByte(byte(r))
+		} else {
+			bad(&b, r)
+		}
+	}
+	return b.String()
 }
 
 // appendJSONString appends s as a JSON string.
