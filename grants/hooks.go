@@ -100,11 +100,14 @@ func slogInt(k string, v int64) slog.Attr { return slog.Int64(k, v) }
 
 // logClientID logs a client id as claimed by a request: capped, since an
 // unauthenticated caller chooses it.
-func logClientID(id string) slog.Attr {
-	if len(id) > oauth.MaxClientIDLen {
-		id = id[:oauth.MaxClientIDLen] + "..."
+func logClientID(id string) slog.Attr { return logClaimed("client_id", id, oauth.MaxClientIDLen) }
+
+// logClaimed logs a value a request chose, cut after max bytes.
+func logClaimed(k, v string, max int) slog.Attr {
+	if len(v) > max {
+		v = v[:max] + "..."
 	}
-	return slog.String("client_id", id)
+	return slog.String(k, v)
 }
 
 func (s *Server) accessTokenIssued(ctx context.Context, grantType string, t *oauth.AccessToken) {

@@ -504,3 +504,23 @@ func TestJWTAccessTokens(t *testing.T) {
 		}
 	}
 }
+
+// TestLogsCapRequestValues: what an unauthenticated request chooses is
+// logged capped, so that one request cannot write tens of kilobytes of log.
+func TestLogsCapRequestValues(t *testing.T) {
+	f := newFixture(t)
+	huge := strings.Repeat("g", 60<<10)
+	for _, q := range []tokenReq{
+		{form: form("grant_type", huge)},
+		tokenReq{form: form("grant_type", huge)}.withBasic(idC, secretC),
+		tokenReq{form: ccForm()}.withPost(huge, "x"),
+		tokenReq{form: ccForm()}.withBasic(huge, "x"),
+	} {
+		f.token(q)
+	}
+	for _, line := range strings.Split(f.logs.String(), "\n") {
+		if len(line) > 1000 {
+			t.Errorf("log line of %d bytes: %.200s…", len(line), line)
+		}
+	}
+}

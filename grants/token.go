@@ -40,7 +40,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		pe := s.protocolError(ctx, "token", err)
 		if pe != errServer {
 			s.log.LogAttrs(ctx, levelProtocol, "grants: token request refused",
-				logString("grant_type", req.grantType), logClientID(clientIDOf(&req)),
+				logClaimed("grant_type", req.grantType, 100), logClientID(clientIDOf(&req)),
 				logString("error", pe.Code), logString("description", pe.Description))
 		}
 		writeJSONError(w, pe)
