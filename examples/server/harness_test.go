@@ -67,13 +67,23 @@ func buildBinary(t testing.TB, dir string) string {
 		name = "server"
 	}
 	bin := filepath.Join(buildDir, name)
-	out, err := exec.Command("go", "build", "-o", bin, dir).CombinedOutput()
+	args := []string{"build", "-o", bin}
+	if raceEnabled {
+		// The programs run in processes of their own: build them with the
+		// race detector too, or go test -race would not check them at all.
+		// A race makes a program exit 66, which stop and wait report.
+		args = append(args, "-race")
+	}
+	out, err := exec.Command("go", append(args, dir)...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("go build %s: %v\n%s", dir, err, out)
 	}
 	builds[dir] = bin
 	return bin
 }
+
+// raceEnabled is set by race_test.go when the tests run with -race.
+var raceEnabled bool
 
 // serverBinary builds this package's command.
 func serverBinary(t testing.TB) string { return buildBinary(t, ".") }
