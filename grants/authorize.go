@@ -309,9 +309,8 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, ar *AuthorizeRe
 	if !validUserID(userID) {
 		return fmt.Errorf("grants: Approve: user id must be 1 to %d printable ASCII characters", oauth.MaxUserIDLen)
 	}
-	if scopes == nil {
-		scopes = slices.Clone(ar.scopes)
-	} else if !subset(scopes, ar.scopes) {
+	scopes, ok := grantScopes(scopes, ar.scopes)
+	if !ok {
 		return errors.New("grants: Approve: granted scopes are not a subset of the requested ones")
 	}
 	ctx := r.Context()

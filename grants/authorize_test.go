@@ -575,3 +575,24 @@ func TestHostErrorText(t *testing.T) {
 		t.Errorf("error redirect %v; want error_description and error_uri of allowed characters", loc)
 	}
 }
+
+// TestApproveDuplicateScopes: scopes a host grants twice are granted once,
+// at the authorization endpoint and on the device verification page.
+func TestApproveDuplicateScopes(t *testing.T) {
+	f := newDeviceFixture(t)
+	f.consent = func(*http.Request, *grants.AuthorizeRequest) (grants.Consent, bool) {
+		return grants.Consent{UserID: "alice", Scopes: []string{"read", "write", "read"}}, true
+	}
+	if got := f.tokensOfC("scope", "read write").str("scope"); got != "read write" {
+		t.Errorf("authorization code grant: scope %q; want read write", got)
+	}
+	dc := f.newDeviceCode("read write")
+	if err := f.srv.ApproveDevice(t.Context(), f.lookup(dc.userCode), "alice", []string{"write", "write"}); err != nil {
+		t.Fatal(err)
+	}
+	res := f.poll(dc.deviceCode)
+	wantTokens(t, res)
+	if got := res.str("scope"); got != "write" {
+		t.Errorf("device grant: scope %q; want write", got)
+	}
+}

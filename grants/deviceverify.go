@@ -176,9 +176,8 @@ func (s *Server) ApproveDevice(ctx context.Context, req *DeviceRequest, userID s
 	if err := s.checkDeviceRequest("ApproveDevice", req, userID); err != nil {
 		return err
 	}
-	if scopes == nil {
-		scopes = slices.Clone(req.scopes)
-	} else if !subset(scopes, req.scopes) {
+	scopes, ok := grantScopes(scopes, req.scopes)
+	if !ok {
 		return errors.New("grants: ApproveDevice: granted scopes are not a subset of the requested ones")
 	}
 	client := cloneClient(&req.client) // FinalizeScopes may not change the request

@@ -117,6 +117,26 @@ func (s *Server) finalizeScopes(ctx context.Context, req ScopeRequest) ([]string
 	return clean, nil
 }
 
+// grantScopes returns the scopes a host grants out of the requested ones,
+// in a slice of the server's own: every requested scope when granted is
+// nil, otherwise granted with each scope once. ok is false when granted
+// holds a scope that was not requested.
+func grantScopes(granted, requested []string) (scopes []string, ok bool) {
+	if granted == nil {
+		return slices.Clone(requested), true
+	}
+	if !subset(granted, requested) {
+		return nil, false
+	}
+	out := make([]string, 0, len(granted))
+	for _, sc := range granted {
+		if !slices.Contains(out, sc) {
+			out = append(out, sc)
+		}
+	}
+	return out, true
+}
+
 // subset reports whether every element of a is in b.
 func subset(a, b []string) bool {
 	for _, x := range a {
