@@ -33,11 +33,11 @@ type app struct {
 	keys       *tokens.KeySet
 	keyVersion int64
 
-	pages   map[string]*template.Template
-	log     *slog.Logger
-	limiter *limiter
-	// pwLimiter throttles the password grant per username and address.
-	pwLimiter *limiter
+	pages map[string]*template.Template
+	log   *slog.Logger
+	// throttle counts password guesses per username and per address, for
+	// the sign-in page and the password grant alike.
+	throttle *throttle
 }
 
 // newApp loads (or creates) the signing keys and configures the grant
@@ -57,8 +57,7 @@ func newApp(ctx context.Context, cfg *config, store *sqlstore.Store, target dbTa
 		keys:       keys,
 		keyVersion: version,
 		log:        log,
-		limiter:    newLimiter(10, 10*time.Minute),
-		pwLimiter:  newLimiter(10, 10*time.Minute),
+		throttle:   newThrottle(store.DB(), target.dialect),
 	}
 	if a.pages, err = parsePages(); err != nil {
 		return nil, err
@@ -318,9 +317,15 @@ func (a *app) userName(ctx context.Context, sess *session) string {
 }
 
 // passwordThrottle refuses password grant requests for a username, or
-// from an address, with too many recent failures.
-func (a *app) passwordThrottle(_ context.Context, at grants.PasswordAttempt) error {
-	if !a.pwLimiter.allow("user:"+at.Username) || !a.pwLimiter.allow("addr:"+hostOf(at.RemoteAddr)) {
+// from an address, with too many recent failures. The library's hooks
+// check before and count after the password is checked, so concurrent
+// guesses can each pass the check (the sign-in page counts before).
+func (a *app) passwordThrottle(ctx context.Context, at grants.PasswordAttempt) error {
+	ok, err := a.throttle.allowed(ctx, userKey(at.Username), addrKey(hostOf(at.RemoteAddr)))
+	if err != nil {
+		return err
+	}
+	if !ok {
 		return oauth.NewError(oauth.ErrCodeInvalidGrant, "too many failed attempts; try again later")
 	}
 	return nil
@@ -328,8 +333,9 @@ func (a *app) passwordThrottle(_ context.Context, at grants.PasswordAttempt) err
 
 // passwordFailed counts a failed password grant request.
 func (a *app) passwordFailed(ctx context.Context, at grants.PasswordAttempt) {
-	a.pwLimiter.fail("user:" + at.Username)
-	a.pwLimiter.fail("addr:" + hostOf(at.RemoteAddr))
+	if err := a.throttle.fail(ctx, userKey(at.Username), addrKey(hostOf(at.RemoteAddr))); err != nil {
+		a.log.ErrorContext(ctx, "password grant: count failure", "err", err)
+	}
 	a.log.WarnContext(ctx, "password grant: wrong credentials", "client_id", at.ClientID, "remote", at.RemoteAddr)
 }
 

@@ -129,8 +129,8 @@ func openStore(ctx context.Context, t dbTarget) (*sqlstore.Store, error) {
 	return store, nil
 }
 
-// The example's own tables: the host's users, its browser sessions and its
-// persisted signing key set. Times are Unix seconds in a BIGINT, the same
+// The example's own tables: the host's users, its browser sessions, its
+// sign-in throttle and its persisted signing key set. Times are Unix seconds in a BIGINT, the same
 // in every dialect.
 var exampleSchema = map[sqlstore.Dialect][]string{
 	sqlstore.SQLite: {
@@ -145,6 +145,11 @@ var exampleSchema = map[sqlstore.Dialect][]string{
 			csrf_token TEXT NOT NULL,
 			expires_at INTEGER NOT NULL)`,
 		`CREATE INDEX IF NOT EXISTS example_sessions_expires ON example_sessions (expires_at)`,
+		`CREATE TABLE IF NOT EXISTS example_throttle (
+			id TEXT PRIMARY KEY,
+			attempts INTEGER NOT NULL,
+			window_start INTEGER NOT NULL)`,
+		`CREATE INDEX IF NOT EXISTS example_throttle_window ON example_throttle (window_start)`,
 		`CREATE TABLE IF NOT EXISTS example_signing_keys (
 			id INTEGER PRIMARY KEY,
 			key_set TEXT NOT NULL,
@@ -165,6 +170,12 @@ var exampleSchema = map[sqlstore.Dialect][]string{
 			expires_at BIGINT NOT NULL,
 			INDEX example_sessions_expires (expires_at)
 		) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`,
+		`CREATE TABLE IF NOT EXISTS example_throttle (
+			id CHAR(64) NOT NULL PRIMARY KEY,
+			attempts INT NOT NULL,
+			window_start BIGINT NOT NULL,
+			INDEX example_throttle_window (window_start)
+		) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`,
 		`CREATE TABLE IF NOT EXISTS example_signing_keys (
 			id INT NOT NULL PRIMARY KEY,
 			key_set MEDIUMTEXT NOT NULL,
@@ -184,6 +195,11 @@ var exampleSchema = map[sqlstore.Dialect][]string{
 			csrf_token VARCHAR(64) NOT NULL,
 			expires_at BIGINT NOT NULL)`,
 		`CREATE INDEX IF NOT EXISTS example_sessions_expires ON example_sessions (expires_at)`,
+		`CREATE TABLE IF NOT EXISTS example_throttle (
+			id CHAR(64) PRIMARY KEY,
+			attempts INT NOT NULL,
+			window_start BIGINT NOT NULL)`,
+		`CREATE INDEX IF NOT EXISTS example_throttle_window ON example_throttle (window_start)`,
 		`CREATE TABLE IF NOT EXISTS example_signing_keys (
 			id INT PRIMARY KEY,
 			key_set TEXT NOT NULL,

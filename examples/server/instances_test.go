@@ -85,6 +85,10 @@ func TestTwoInstancesMariaDB(t *testing.T) {
 		testDeviceFlow(t, bases, a.issuer)
 	})
 
+	t.Run("wrong sign-ins are counted across instances", func(t *testing.T) {
+		testThrottleShared(t, a, b)
+	})
+
 	t.Run("concurrent redemption has one winner", func(t *testing.T) {
 		br := newBrowser(t)
 		for round := range 5 {

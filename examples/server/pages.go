@@ -108,16 +108,24 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 			Page: loginPageData{Next: next, Username: username},
 		})
 	}
-	host := remoteHost(r)
-	if !a.limiter.allow(host) {
+	// The attempt is counted before the password is checked, and given
+	// back if it was right (throttle.go).
+	counted, ok, err := a.throttle.reserve(r.Context(), addrKey(remoteHost(r)), userKey(username))
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	if !ok {
 		again(http.StatusTooManyRequests, "Too many failed attempts. Wait a few minutes and try again.")
 		return
 	}
 	userID, err := a.users.AuthenticateUser(r.Context(), username, r.PostForm.Get("password"))
 	if errors.Is(err, oauth.ErrNotFound) {
-		a.limiter.fail(host)
 		again(http.StatusUnauthorized, "Wrong username or password.")
 		return
+	}
+	if rerr := a.throttle.release(r.Context(), counted...); rerr != nil {
+		a.log.ErrorContext(r.Context(), "sign-in: release throttle", "err", rerr)
 	}
 	if err != nil {
 		a.serverError(w, r, err)

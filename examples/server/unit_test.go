@@ -5,7 +5,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/go-sql-driver/mysql"
 
@@ -95,28 +94,6 @@ func TestSafeNext(t *testing.T) {
 		if got := safeNext(in); got != want {
 			t.Errorf("safeNext(%q): got %q; want %q", in, got, want)
 		}
-	}
-}
-
-func TestLimiter(t *testing.T) {
-	now := time.Unix(1000, 0)
-	l := newLimiter(3, time.Minute)
-	l.now = func() time.Time { return now }
-	for i := range 3 {
-		if !l.allow("a") {
-			t.Fatalf("attempt %d refused; want allowed", i)
-		}
-		l.fail("a")
-	}
-	if l.allow("a") {
-		t.Error("after 3 failures: allowed; want refused")
-	}
-	if !l.allow("b") {
-		t.Error("another address: refused; want allowed")
-	}
-	now = now.Add(time.Minute)
-	if !l.allow("a") {
-		t.Error("after the window: refused; want allowed")
 	}
 }
 
