@@ -263,9 +263,8 @@ func (s *Server) mountExtensions(mux *http.ServeMux, prefix string, authorize bo
 // verifier, the password grant.
 func (s *Server) initExtensions() error {
 	cfg := &s.cfg
-	// Without an audience the JWTIssuer can issue nothing (tokens.Issue
-	// requires aud), so there is nothing to verify either.
-	if cfg.AccessTokenFormat == AccessTokenJWT && len(cfg.JWTIssuer.Audience) > 0 && cfg.JWTIssuer.Audience[0] != "" {
+	// New has checked that a JWTIssuer has an audience, none empty.
+	if cfg.AccessTokenFormat == AccessTokenJWT {
 		s.jwtVerifier = &tokens.Verifier{
 			Issuer:   cfg.Issuer,
 			Audience: cfg.JWTIssuer.Audience[0],

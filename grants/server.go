@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/oauthkit/oauth"
@@ -97,7 +98,9 @@ type Config struct {
 	// JWTIssuer signs JWT access tokens; it is required with
 	// AccessTokenJWT and must be nil otherwise. The tokens' iss is always
 	// Issuer (a JWTIssuer.Issuer, if set, must equal it); their aud is
-	// JWTIssuer.Audience; their sub is the user, or the client for client
+	// JWTIssuer.Audience, which must hold at least one value and no empty
+	// one (the revocation and introspection endpoints verify JWTs against
+	// its first); their sub is the user, or the client for client
 	// credentials.
 	JWTIssuer *tokens.JWTIssuer
 
@@ -271,9 +274,14 @@ func New(cfg Config) (*Server, error) {
 			return nil, errors.New("grants: JWTIssuer is set but AccessTokenFormat is opaque")
 		}
 	case AccessTokenJWT:
-		if cfg.JWTIssuer == nil || cfg.JWTIssuer.Keys == nil || len(cfg.JWTIssuer.Audience) == 0 {
-			// RFC 9068 §2.2 requires aud; without it every issue would fail.
-			return nil, errors.New("grants: AccessTokenJWT needs a JWTIssuer with Keys and an Audience")
+		if cfg.JWTIssuer == nil || cfg.JWTIssuer.Keys == nil || len(cfg.JWTIssuer.Audience) == 0 ||
+			slices.Contains(cfg.JWTIssuer.Audience, "") {
+			// RFC 9068 §2.2 requires aud; without it every issue would
+			// fail. With an empty one tokens would be issued, but the
+			// revocation and introspection endpoints, which verify JWTs
+			// against the first audience, could verify none: revocation
+			// would answer 200 and leave the token live.
+			return nil, errors.New("grants: AccessTokenJWT needs a JWTIssuer with Keys and an Audience without empty values")
 		}
 		if cfg.JWTIssuer.Issuer != "" && cfg.JWTIssuer.Issuer != cfg.Issuer {
 			return nil, fmt.Errorf("grants: JWTIssuer.Issuer %q differs from Issuer %q", cfg.JWTIssuer.Issuer, cfg.Issuer)

@@ -54,6 +54,21 @@ func TestNewConfig(t *testing.T) {
 			c.AccessTokenFormat = grants.AccessTokenJWT
 			c.JWTIssuer = &tokens.JWTIssuer{Keys: keys}
 		}, false},
+		{"jwt with two audiences", func(c *grants.Config) {
+			c.AccessTokenFormat = grants.AccessTokenJWT
+			c.JWTIssuer = &tokens.JWTIssuer{Keys: keys, Audience: []string{"api", "api2"}}
+		}, true},
+		// An empty aud would be issued, but the verifier of the
+		// revocation and introspection endpoints could check nothing:
+		// every JWT would be answered 200 and left live, or inactive.
+		{"jwt with an empty audience", func(c *grants.Config) {
+			c.AccessTokenFormat = grants.AccessTokenJWT
+			c.JWTIssuer = &tokens.JWTIssuer{Keys: keys, Audience: []string{""}}
+		}, false},
+		{"jwt with an empty first audience", func(c *grants.Config) {
+			c.AccessTokenFormat = grants.AccessTokenJWT
+			c.JWTIssuer = &tokens.JWTIssuer{Keys: keys, Audience: []string{"", "api"}}
+		}, false},
 		{"jwt without issuer", func(c *grants.Config) { c.AccessTokenFormat = grants.AccessTokenJWT }, false},
 		{"jwt with another iss", func(c *grants.Config) {
 			c.AccessTokenFormat = grants.AccessTokenJWT
