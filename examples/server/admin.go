@@ -439,6 +439,7 @@ func purge(ctx context.Context, env *adminEnv) error {
 		{"authorization codes", s.PurgeAuthCodes},
 		{"device codes", s.PurgeDeviceCodes},
 		{"sessions", (&sessionStore{db: s.DB()}).purge},
+		{"consent tickets", (&consentStore{db: s.DB()}).purge},
 		{"sign-in throttle counts", func(ctx context.Context, t time.Time) (int64, error) { return purgeThrottle(ctx, s.DB(), t) }},
 	}
 	for _, st := range steps {

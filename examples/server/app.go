@@ -27,6 +27,7 @@ type app struct {
 	store    *sqlstore.Store
 	users    *userStore
 	sessions *sessionStore
+	consents *consentStore
 	oauth    *grants.Server
 
 	keyStore   *keyStore
@@ -53,6 +54,7 @@ func newApp(ctx context.Context, cfg *config, store *sqlstore.Store, target dbTa
 		store:      store,
 		users:      newUserStore(store.DB()),
 		sessions:   &sessionStore{db: store.DB(), secure: strings.HasPrefix(cfg.issuer, "https:")},
+		consents:   &consentStore{db: store.DB()},
 		keyStore:   ks,
 		keys:       keys,
 		keyVersion: version,

@@ -129,8 +129,8 @@ func openStore(ctx context.Context, t dbTarget) (*sqlstore.Store, error) {
 	return store, nil
 }
 
-// The example's own tables: the host's users, its browser sessions, its
-// sign-in throttle and its persisted signing key set. Times are Unix seconds in a BIGINT, the same
+// The example's own tables: the host's users, its browser sessions and
+// consent tickets, its sign-in throttle and its persisted signing key set. Times are Unix seconds in a BIGINT, the same
 // in every dialect.
 var exampleSchema = map[sqlstore.Dialect][]string{
 	sqlstore.SQLite: {
@@ -145,6 +145,12 @@ var exampleSchema = map[sqlstore.Dialect][]string{
 			csrf_token TEXT NOT NULL,
 			expires_at INTEGER NOT NULL)`,
 		`CREATE INDEX IF NOT EXISTS example_sessions_expires ON example_sessions (expires_at)`,
+		`CREATE TABLE IF NOT EXISTS example_consents (
+			id TEXT PRIMARY KEY,
+			session_id TEXT NOT NULL,
+			request_hash TEXT NOT NULL,
+			expires_at INTEGER NOT NULL)`,
+		`CREATE INDEX IF NOT EXISTS example_consents_expires ON example_consents (expires_at)`,
 		`CREATE TABLE IF NOT EXISTS example_throttle (
 			id TEXT PRIMARY KEY,
 			attempts INTEGER NOT NULL,
@@ -169,6 +175,13 @@ var exampleSchema = map[sqlstore.Dialect][]string{
 			csrf_token VARCHAR(64) NOT NULL,
 			expires_at BIGINT NOT NULL,
 			INDEX example_sessions_expires (expires_at)
+		) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`,
+		`CREATE TABLE IF NOT EXISTS example_consents (
+			id CHAR(64) NOT NULL PRIMARY KEY,
+			session_id CHAR(64) NOT NULL,
+			request_hash CHAR(64) NOT NULL,
+			expires_at BIGINT NOT NULL,
+			INDEX example_consents_expires (expires_at)
 		) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`,
 		`CREATE TABLE IF NOT EXISTS example_throttle (
 			id CHAR(64) NOT NULL PRIMARY KEY,
@@ -195,6 +208,12 @@ var exampleSchema = map[sqlstore.Dialect][]string{
 			csrf_token VARCHAR(64) NOT NULL,
 			expires_at BIGINT NOT NULL)`,
 		`CREATE INDEX IF NOT EXISTS example_sessions_expires ON example_sessions (expires_at)`,
+		`CREATE TABLE IF NOT EXISTS example_consents (
+			id CHAR(64) PRIMARY KEY,
+			session_id CHAR(64) NOT NULL,
+			request_hash CHAR(64) NOT NULL,
+			expires_at BIGINT NOT NULL)`,
+		`CREATE INDEX IF NOT EXISTS example_consents_expires ON example_consents (expires_at)`,
 		`CREATE TABLE IF NOT EXISTS example_throttle (
 			id CHAR(64) PRIMARY KEY,
 			attempts INT NOT NULL,

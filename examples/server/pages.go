@@ -208,7 +208,8 @@ const (
 // ParseAuthorizeRequest, Approve and Deny: it sends a visitor who has not
 // signed in to the sign-in page, shows the consent page, and on the
 // consent form's POST (which carries the request's parameters again, plus
-// the decision and the CSRF token) approves or denies.
+// the decision, the CSRF token and the consent ticket) approves or denies
+// — only the request the page showed, and once (consent.go).
 func (a *app) authorize(w http.ResponseWriter, r *http.Request) {
 	ar, err := a.oauth.ParseAuthorizeRequest(r)
 	if err != nil {
@@ -227,51 +228,77 @@ func (a *app) authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	decision := params.Get(paramDecision)
 	csrf := params.Get(paramCSRF)
+	ticket := params.Get(paramConsent)
 	params.Del(paramDecision)
 	params.Del(paramCSRF)
+	params.Del(paramConsent)
 	self := pathAuthz + "?" + params.Encode()
 
 	if sess == nil || sess.userID == "" {
 		http.Redirect(w, r, loginURL(self), http.StatusSeeOther)
 		return
 	}
-	if r.Method == http.MethodPost && decision != "" {
-		if !sess.validCSRF(csrf) {
-			a.formExpired(w, r)
-			return
-		}
-		switch decision {
-		case "approve":
-			// nil grants every requested scope; Approve writes the redirect
-			// (or an error redirect) itself.
-			if err := a.oauth.Approve(w, r, ar, sess.userID, nil); err != nil {
-				a.log.WarnContext(r.Context(), "approve failed", "client_id", ar.Client.ID, "err", err)
-			}
-		case "deny":
-			a.oauth.Deny(w, r, ar)
-		default:
-			a.message(w, r, http.StatusBadRequest, "Bad request", "Choose Allow or Deny.")
-		}
+	if r.Method != http.MethodPost || decision == "" {
+		a.showConsent(w, r, sess, ar, params, http.StatusOK, "")
 		return
 	}
+	if !sess.validCSRF(csrf) {
+		a.formExpired(w, r)
+		return
+	}
+	if decision != "approve" && decision != "deny" {
+		a.message(w, r, http.StatusBadRequest, "Bad request", "Choose Allow or Deny.")
+		return
+	}
+	ok, err := a.consents.take(r.Context(), ticket, sess.id, requestHash(params))
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	if !ok {
+		// Replayed, expired, changed or never shown: show this request.
+		a.showConsent(w, r, sess, ar, params, http.StatusConflict,
+			"This request was already answered, its page had expired, or it is not the request the page showed. Check it and choose again.")
+		return
+	}
+	if decision == "deny" {
+		a.oauth.Deny(w, r, ar)
+		return
+	}
+	// nil grants every requested scope; Approve writes the redirect (or an
+	// error redirect) itself.
+	if err := a.oauth.Approve(w, r, ar, sess.userID, nil); err != nil {
+		a.log.WarnContext(r.Context(), "approve failed", "client_id", ar.Client.ID, "err", err)
+	}
+}
 
+// showConsent renders the consent page for the request ar, whose
+// parameters are params, with a new consent ticket; note is shown above
+// it.
+func (a *app) showConsent(w http.ResponseWriter, r *http.Request, sess *session, ar *grants.AuthorizeRequest, params url.Values, status int, note string) {
 	scopes, err := a.store.FindScopes(r.Context(), ar.Scopes)
 	if err != nil {
 		a.serverError(w, r, err)
 		return
 	}
-	hidden := make([]hiddenField, 0, len(params))
+	ticket, err := a.consents.issue(r.Context(), sess.id, requestHash(params))
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	hidden := make([]hiddenField, 0, len(params)+1)
 	for _, k := range sortedKeys(params) {
 		for _, v := range params[k] {
 			hidden = append(hidden, hiddenField{k, v})
 		}
 	}
+	hidden = append(hidden, hiddenField{paramConsent, ticket})
 	redirectHost := ar.RedirectURI
 	if u, err := url.Parse(ar.RedirectURI); err == nil && u.Host != "" {
 		redirectHost = u.Scheme + "://" + u.Host
 	}
-	a.render(w, r, http.StatusOK, "consent", pageData{
-		Title: "Allow access?", User: a.userName(r.Context(), sess), CSRF: sess.csrf,
+	a.render(w, r, status, "consent", pageData{
+		Title: "Allow access?", User: a.userName(r.Context(), sess), CSRF: sess.csrf, Error: note,
 		Page: consentPage{
 			ClientName:   ar.Client.Name,
 			ClientID:     ar.Client.ID,
