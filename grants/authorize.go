@@ -240,6 +240,12 @@ func (s *Server) WriteAuthorizeError(w http.ResponseWriter, r *http.Request, err
 		s.writeErrorPage(w, r, s.protocolError(r.Context(), "authorize", err))
 		return
 	}
+	if ae.Err == nil {
+		// Not one the library made: a host's AuthorizeError without its
+		// protocol error is a server failure, shown on the page.
+		s.writeErrorPage(w, r, s.protocolError(r.Context(), "authorize", errors.New("grants: AuthorizeError without Err")))
+		return
+	}
 	if ae.RedirectURI == "" {
 		s.log.LogAttrs(r.Context(), levelProtocol, "grants: authorization request refused",
 			logString("error", ae.Err.Code), logString("description", ae.Err.Description))

@@ -539,3 +539,16 @@ func TestLogsCapRequestValues(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteAuthorizeErrorWithoutErr: an AuthorizeError a host built without
+// its protocol error is a server failure on the error page, not a panic and
+// never a redirect.
+func TestWriteAuthorizeErrorWithoutErr(t *testing.T) {
+	f := newFixture(t)
+	r := httptest.NewRequest(http.MethodGet, "/authorize", nil)
+	rec := httptest.NewRecorder()
+	f.srv.WriteAuthorizeError(rec, r, &grants.AuthorizeError{RedirectURI: redirectC, State: "s"})
+	if rec.Code != http.StatusInternalServerError || rec.Header().Get("Location") != "" {
+		t.Fatalf("status %d, Location %q; want 500 and no redirect", rec.Code, rec.Header().Get("Location"))
+	}
+}
