@@ -21,6 +21,9 @@ const (
 	DefaultAccessTokenLifetime  = time.Hour
 	DefaultRefreshTokenLifetime = 30 * 24 * time.Hour
 	DefaultAuthCodeLifetime     = time.Minute
+	// MaxTokenLifetime is the longest access or refresh token lifetime New
+	// accepts: ten years.
+	MaxTokenLifetime = 10 * 365 * 24 * time.Hour
 	// MaxAuthCodeLifetime is the longest authorization code lifetime New
 	// accepts (RFC 6749 §4.1.2: "a maximum authorization code lifetime of
 	// 10 minutes is RECOMMENDED").
@@ -261,6 +264,10 @@ func New(cfg Config) (*Server, error) {
 	switch {
 	case s.accessLife < time.Second || s.refreshLife < time.Second || s.codeLife < time.Second:
 		return nil, errors.New("grants: token and code lifetimes must be at least a second")
+	case s.accessLife > MaxTokenLifetime || s.refreshLife > MaxTokenLifetime:
+		// Longer would reach past what storage accepts (year 9999) and
+		// fail every issue; no deployment wants it.
+		return nil, fmt.Errorf("grants: token lifetimes may not exceed %v", MaxTokenLifetime)
 	case s.codeLife > MaxAuthCodeLifetime:
 		return nil, fmt.Errorf("grants: AuthCodeLifetime %v exceeds %v", s.codeLife, MaxAuthCodeLifetime)
 	case cfg.RefreshGracePeriod < 0:

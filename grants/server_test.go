@@ -44,6 +44,9 @@ func TestNewConfig(t *testing.T) {
 		{"no access tokens", func(c *grants.Config) { c.AccessTokens = nil }, false},
 		{"tiny access lifetime", func(c *grants.Config) { c.AccessTokenLifetime = time.Millisecond }, false},
 		{"negative refresh lifetime", func(c *grants.Config) { c.RefreshTokenLifetime = -time.Hour }, false},
+		{"ten-year refresh lifetime", func(c *grants.Config) { c.RefreshTokenLifetime = grants.MaxTokenLifetime }, true},
+		{"absurd refresh lifetime", func(c *grants.Config) { c.RefreshTokenLifetime = 1 << 62 }, false},
+		{"absurd access lifetime", func(c *grants.Config) { c.AccessTokenLifetime = grants.MaxTokenLifetime + time.Second }, false},
 		{"tiny body cap", func(c *grants.Config) { c.MaxBodyBytes = 10 }, false},
 		{"negative max scopes", func(c *grants.Config) { c.MaxScopes = -1 }, false},
 		{"jwt", func(c *grants.Config) {
