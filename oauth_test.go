@@ -247,3 +247,26 @@ func TestActive(t *testing.T) {
 		t.Error("revoked refresh token is active")
 	}
 }
+
+func TestValidID(t *testing.T) {
+	tests := []struct {
+		id   string
+		max  int
+		want bool
+	}{
+		{"svc-1.app", 80, true},
+		{"~!#", 3, true},
+		{"", 80, false},
+		{"abcd", 3, false},
+		{"a b", 80, false},
+		{"a\x00b", 80, false},
+		{"a\x7fb", 80, false},
+		{"é", 80, false},
+		{"\xff", 80, false},
+	}
+	for _, tt := range tests {
+		if got := oauth.ValidID(tt.id, tt.max); got != tt.want {
+			t.Errorf("ValidID(%q, %d) = %v; want %v", tt.id, tt.max, got, tt.want)
+		}
+	}
+}

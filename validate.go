@@ -32,18 +32,32 @@ func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, args...)...)
 }
 
-// checkID requires a non-empty printable ASCII identifier of at most max bytes.
-func checkID(what, id string, max int) error {
-	if id == "" {
-		return invalid("%s is empty", what)
-	}
-	if len(id) > max {
-		return invalid("%s is longer than %d bytes", what, max)
+// ValidID reports whether id can be stored as an identifier of at most max
+// bytes: 1 to max printable ASCII characters, without space. Every ID the
+// Validate methods accept passes it, so a lookup of an ID that fails it can be
+// answered "not found" without asking a database — which might otherwise
+// fail on bytes its column cannot hold, such as NUL or invalid UTF-8.
+func ValidID(id string, max int) bool {
+	if id == "" || len(id) > max {
+		return false
 	}
 	for i := 0; i < len(id); i++ {
 		if id[i] <= ' ' || id[i] > '~' {
-			return invalid("%s contains a character outside printable ASCII", what)
+			return false
 		}
+	}
+	return true
+}
+
+// checkID requires a non-empty printable ASCII identifier of at most max bytes.
+func checkID(what, id string, max int) error {
+	switch {
+	case id == "":
+		return invalid("%s is empty", what)
+	case len(id) > max:
+		return invalid("%s is longer than %d bytes", what, max)
+	case !ValidID(id, max):
+		return invalid("%s contains a character outside printable ASCII", what)
 	}
 	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strings"
 
 	"github.com/oauthkit/oauth"
 	"github.com/oauthkit/oauth/tokens"
@@ -312,7 +311,7 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, ar *AuthorizeRe
 	if ar == nil || ar.server != s {
 		return errors.New("grants: Approve needs an AuthorizeRequest from this Server's ParseAuthorizeRequest")
 	}
-	if !validUserID(userID) {
+	if !oauth.ValidID(userID, oauth.MaxUserIDLen) {
 		return fmt.Errorf("grants: Approve: user id must be 1 to %d printable ASCII characters", oauth.MaxUserIDLen)
 	}
 	scopes, ok := grantScopes(scopes, ar.scopes)
@@ -374,14 +373,6 @@ func (s *Server) Deny(w http.ResponseWriter, r *http.Request, ar *AuthorizeReque
 		State:       ar.state,
 		fragment:    ar.implicit,
 	})
-}
-
-// validUserID reports whether id can be stored as a user id.
-func validUserID(id string) bool {
-	if id == "" || len(id) > oauth.MaxUserIDLen {
-		return false
-	}
-	return !strings.ContainsFunc(id, func(r rune) bool { return r <= ' ' || r > '~' })
 }
 
 // Consent is the host's decision on an authorization request, returned by

@@ -111,25 +111,10 @@ func errInvalidClient(desc string) *oauth.Error {
 // cannot hold (NUL, invalid UTF-8, too many) instead of finding nothing,
 // which would turn hostile input into a server error.
 func (s *Server) findClient(ctx context.Context, id string) (*oauth.Client, error) {
-	if !possibleClientID(id) {
+	if !oauth.ValidID(id, oauth.MaxClientIDLen) {
 		return nil, oauth.ErrNotFound
 	}
 	return s.cfg.Clients.FindClient(ctx, id)
-}
-
-// possibleClientID reports whether id could be a registered client's: 1 to
-// oauth.MaxClientIDLen printable ASCII characters without space, as
-// oauth.Client.Validate requires.
-func possibleClientID(id string) bool {
-	if id == "" || len(id) > oauth.MaxClientIDLen {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		if id[i] <= ' ' || id[i] > '~' {
-			return false
-		}
-	}
-	return true
 }
 
 // dummyHash is compared against when the client is unknown, so that an

@@ -227,7 +227,7 @@ func (s *Server) checkDeviceRequest(op string, req *DeviceRequest, userID string
 	if req == nil || req.server != s {
 		return fmt.Errorf("grants: %s needs a DeviceRequest from this Server's LookupUserCode", op)
 	}
-	if !validUserID(userID) {
+	if !oauth.ValidID(userID, oauth.MaxUserIDLen) {
 		return fmt.Errorf("grants: %s: user id must be 1 to %d printable ASCII characters", op, oauth.MaxUserIDLen)
 	}
 	return nil

@@ -80,7 +80,7 @@ func (s *Server) passwordGrant(ctx context.Context, req *tokenRequest) (*tokenRe
 	if err != nil {
 		return nil, fmt.Errorf("grants: authenticate user: %w", err)
 	}
-	if !validUserID(userID) {
+	if !oauth.ValidID(userID, oauth.MaxUserIDLen) {
 		return nil, fmt.Errorf("grants: UserAuthenticator returned a user id that is not 1 to %d printable ASCII characters", oauth.MaxUserIDLen)
 	}
 	scopes, err = s.finalizeScopes(ctx, ScopeRequest{GrantType: req.grantType, Client: req.client, UserID: userID, Scopes: scopes})

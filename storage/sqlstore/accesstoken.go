@@ -34,7 +34,7 @@ func (s *Store) CreateAccessToken(ctx context.Context, t *oauth.AccessToken) err
 // FindAccessToken returns the access token with that ID, expired and
 // revoked ones included, or an error wrapping oauth.ErrNotFound.
 func (s *Store) FindAccessToken(ctx context.Context, id string) (*oauth.AccessToken, error) {
-	if !possibleID(id, oauth.MaxTokenIDLen) {
+	if !oauth.ValidID(id, oauth.MaxTokenIDLen) {
 		return nil, opError("find access token", id, oauth.ErrNotFound)
 	}
 	var t oauth.AccessToken
@@ -49,7 +49,7 @@ func (s *Store) FindAccessToken(ctx context.Context, id string) (*oauth.AccessTo
 // RevokeAccessToken marks the access token revoked: an error wrapping
 // oauth.ErrNotFound if there is none. Revoking a revoked token succeeds.
 func (s *Store) RevokeAccessToken(ctx context.Context, id string) error {
-	if !possibleID(id, oauth.MaxTokenIDLen) {
+	if !oauth.ValidID(id, oauth.MaxTokenIDLen) {
 		return opError("revoke access token", id, oauth.ErrNotFound)
 	}
 	res, err := s.db.ExecContext(ctx, s.q.revokeAccess, s.timeArg(s.now()), id)
@@ -65,7 +65,7 @@ func (s *Store) RevokeAccessToken(ctx context.Context, id string) error {
 // RevokeAccessTokenFamily revokes every access token of the grant family in
 // one statement and returns how many were not revoked before it.
 func (s *Store) RevokeAccessTokenFamily(ctx context.Context, familyID string) (int64, error) {
-	if !possibleID(familyID, oauth.MaxTokenIDLen) {
+	if !oauth.ValidID(familyID, oauth.MaxTokenIDLen) {
 		return 0, opError("revoke access token family", familyID, fmt.Errorf("%w: family id must be printable ASCII of 1 to %d bytes", oauth.ErrInvalid, oauth.MaxTokenIDLen))
 	}
 	res, err := s.db.ExecContext(ctx, s.q.revokeAccessFamily, s.timeArg(s.now()), familyID)

@@ -36,7 +36,7 @@ func (s *Store) CreateAuthCode(ctx context.Context, c *oauth.AuthCode) error {
 // FindAuthCode returns the authorization code with that ID, expired and
 // consumed ones included, or an error wrapping oauth.ErrNotFound.
 func (s *Store) FindAuthCode(ctx context.Context, id string) (*oauth.AuthCode, error) {
-	if !possibleID(id, oauth.MaxTokenIDLen) {
+	if !oauth.ValidID(id, oauth.MaxTokenIDLen) {
 		return nil, opError("find authorization code", id, oauth.ErrNotFound)
 	}
 	c, err := s.scanAuth(s.db.QueryRowxContext(ctx, s.q.findAuth, id))
@@ -69,7 +69,7 @@ func (s *Store) ConsumeAuthCode(ctx context.Context, id string, now time.Time) (
 	if err := checkTimeArg("now", now); err != nil {
 		return nil, opError(op, id, err)
 	}
-	if !possibleID(id, oauth.MaxTokenIDLen) {
+	if !oauth.ValidID(id, oauth.MaxTokenIDLen) {
 		return nil, opError(op, id, oauth.ErrNotFound)
 	}
 	nowArg := s.timeArg(now)

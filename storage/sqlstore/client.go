@@ -14,7 +14,7 @@ import (
 // FindClient returns the client with that ID, or an error wrapping
 // oauth.ErrNotFound.
 func (s *Store) FindClient(ctx context.Context, id string) (*oauth.Client, error) {
-	if !possibleID(id, oauth.MaxClientIDLen) {
+	if !oauth.ValidID(id, oauth.MaxClientIDLen) {
 		return nil, opError("find client", id, oauth.ErrNotFound)
 	}
 	c, err := s.scanClient(s.db.QueryRowxContext(ctx, s.q.findClient, id))
@@ -114,7 +114,7 @@ func (s *Store) changedOrExists(ctx context.Context, ext sqlx.ExtContext, res sq
 // issued to it, in one transaction; an error wrapping oauth.ErrNotFound if
 // there is no such client.
 func (s *Store) DeleteClient(ctx context.Context, id string) error {
-	if !possibleID(id, oauth.MaxClientIDLen) {
+	if !oauth.ValidID(id, oauth.MaxClientIDLen) {
 		return opError("delete client", id, oauth.ErrNotFound)
 	}
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {

@@ -102,7 +102,7 @@ func (s *Store) findDevice(ctx context.Context, id string) (*oauth.DeviceCode, e
 // FindDeviceCode returns the device code with that ID, expired, decided
 // and redeemed ones included, or an error wrapping oauth.ErrNotFound.
 func (s *Store) FindDeviceCode(ctx context.Context, id string) (*oauth.DeviceCode, error) {
-	if !possibleID(id, oauth.MaxTokenIDLen) {
+	if !oauth.ValidID(id, oauth.MaxTokenIDLen) {
 		return nil, opError("find device code", id, oauth.ErrNotFound)
 	}
 	d, err := s.findDevice(ctx, id)
@@ -155,7 +155,7 @@ func (s *Store) PollDeviceCode(ctx context.Context, id string, now time.Time) (*
 	if err := checkTimeArg("now", now); err != nil {
 		return nil, opError(op, id, err)
 	}
-	if !possibleID(id, oauth.MaxTokenIDLen) {
+	if !oauth.ValidID(id, oauth.MaxTokenIDLen) {
 		return nil, opError(op, id, oauth.ErrNotFound)
 	}
 	now = now.UTC().Truncate(time.Microsecond)
@@ -266,7 +266,7 @@ func (s *Store) decide(ctx context.Context, op, id string, now time.Time, query 
 	if err := checkTimeArg("now", now); err != nil {
 		return opError(op, id, err)
 	}
-	if !possibleID(id, oauth.MaxTokenIDLen) {
+	if !oauth.ValidID(id, oauth.MaxTokenIDLen) {
 		return opError(op, id, oauth.ErrNotFound)
 	}
 	var n int64
@@ -308,7 +308,7 @@ func (s *Store) RedeemDeviceCode(ctx context.Context, id string, now time.Time) 
 	if err := checkTimeArg("now", now); err != nil {
 		return nil, opError(op, id, err)
 	}
-	if !possibleID(id, oauth.MaxTokenIDLen) {
+	if !oauth.ValidID(id, oauth.MaxTokenIDLen) {
 		return nil, opError(op, id, oauth.ErrNotFound)
 	}
 	nowArg := s.timeArg(now)

@@ -51,7 +51,7 @@ func (s *Store) CreateRefreshToken(ctx context.Context, t *oauth.RefreshToken) e
 // rotated and revoked ones included, or an error wrapping
 // oauth.ErrNotFound.
 func (s *Store) FindRefreshToken(ctx context.Context, id string) (*oauth.RefreshToken, error) {
-	if !possibleID(id, oauth.MaxTokenIDLen) {
+	if !oauth.ValidID(id, oauth.MaxTokenIDLen) {
 		return nil, opError("find refresh token", id, oauth.ErrNotFound)
 	}
 	t, err := s.findRefresh(ctx, s.db, id)
@@ -88,7 +88,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldID string, next *oaut
 	if err := checkTimeArg("now", now); err != nil {
 		return opError(op, oldID, err)
 	}
-	if !possibleID(oldID, oauth.MaxTokenIDLen) {
+	if !oauth.ValidID(oldID, oauth.MaxTokenIDLen) {
 		return opError(op, oldID, oauth.ErrNotFound)
 	}
 	now = now.UTC().Truncate(time.Microsecond)
@@ -134,7 +134,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldID string, next *oaut
 // RevokeRefreshToken marks the refresh token revoked: an error wrapping
 // oauth.ErrNotFound if there is none. Revoking a revoked token succeeds.
 func (s *Store) RevokeRefreshToken(ctx context.Context, id string) error {
-	if !possibleID(id, oauth.MaxTokenIDLen) {
+	if !oauth.ValidID(id, oauth.MaxTokenIDLen) {
 		return opError("revoke refresh token", id, oauth.ErrNotFound)
 	}
 	res, err := s.db.ExecContext(ctx, s.q.revokeRefresh, id)
@@ -150,7 +150,7 @@ func (s *Store) RevokeRefreshToken(ctx context.Context, id string) error {
 // RevokeRefreshTokenFamily revokes every refresh token of the grant family
 // in one statement and returns how many were not revoked before it.
 func (s *Store) RevokeRefreshTokenFamily(ctx context.Context, familyID string) (int64, error) {
-	if !possibleID(familyID, oauth.MaxTokenIDLen) {
+	if !oauth.ValidID(familyID, oauth.MaxTokenIDLen) {
 		return 0, opError("revoke refresh token family", familyID, fmt.Errorf("%w: family id must be printable ASCII of 1 to %d bytes", oauth.ErrInvalid, oauth.MaxTokenIDLen))
 	}
 	res, err := s.db.ExecContext(ctx, s.q.revokeRefreshFamily, familyID)

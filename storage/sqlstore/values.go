@@ -198,23 +198,6 @@ func nullable(s string) any {
 	return s
 }
 
-// possibleID reports whether id can be the ID of a stored record: non-empty,
-// at most max bytes, printable ASCII without space, as the root's validation
-// requires of every stored ID. Lookups of other IDs are answered with
-// ErrNotFound without a query (they might otherwise be bytes a database
-// refuses, such as NUL or invalid UTF-8 in PostgreSQL).
-func possibleID(id string, max int) bool {
-	if id == "" || len(id) > max {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		if id[i] <= ' ' || id[i] > '~' {
-			return false
-		}
-	}
-	return true
-}
-
 // checkTimeArg refuses a time the schema cannot store.
 func checkTimeArg(what string, t time.Time) error {
 	if t.Before(minTime) || t.After(maxTime) {
@@ -241,7 +224,7 @@ func checkUserID(id string) error {
 	if id == "" {
 		return fmt.Errorf("%w: user id is empty", oauth.ErrInvalid)
 	}
-	if !possibleID(id, oauth.MaxUserIDLen) {
+	if !oauth.ValidID(id, oauth.MaxUserIDLen) {
 		return fmt.Errorf("%w: user id must be printable ASCII of at most %d bytes", oauth.ErrInvalid, oauth.MaxUserIDLen)
 	}
 	return nil
