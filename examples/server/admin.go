@@ -6,10 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
 
 	"github.com/oauthkit/oauth"
 	"github.com/oauthkit/oauth/storage/sqlstore"
@@ -87,16 +89,16 @@ func admin(ctx context.Context, cfg *config, args []string, stdout, stderr io.Wr
 	fn := cmd.flags(fs)
 	if err := fs.Parse(rest); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintf(stdout, "Usage: server [flags] %s %s\n", cmd.name, cmd.usage)
+			fmt.Fprintln(stdout, strings.TrimSpace("Usage: server [flags] "+cmd.name+" "+cmd.usage))
 			fs.SetOutput(stdout)
 			fs.PrintDefaults()
 			return exitOK
 		}
-		fmt.Fprintf(stderr, "server: %s: %v (usage: %s %s)\n", cmd.name, err, cmd.name, cmd.usage)
+		fmt.Fprintf(stderr, "server: %s: %v (usage: %s)\n", cmd.name, err, strings.TrimSpace(cmd.name+" "+cmd.usage))
 		return exitUsage
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "server: %s: unexpected argument %q (usage: %s %s)\n", cmd.name, fs.Arg(0), cmd.name, cmd.usage)
+		fmt.Fprintf(stderr, "server: %s: unexpected argument %q (usage: %s)\n", cmd.name, fs.Arg(0), strings.TrimSpace(cmd.name+" "+cmd.usage))
 		return exitUsage
 	}
 	target, err := parseDBURL(cfg.db)
@@ -133,6 +135,46 @@ var grantAliases = map[string]string{
 	"password":            oauth.GrantPassword,
 }
 
+// minSecretLen is the shortest client secret an administrator may choose:
+// the token endpoint does not throttle guesses of client secrets, so a
+// chosen one must be too long to guess. Generated ones have 256 bits.
+const minSecretLen = 16
+
+// hasControl reports whether s holds a control character (a newline, an
+// escape sequence), which has no place in a name shown to users.
+func hasControl(s string) bool {
+	return strings.ContainsFunc(s, unicode.IsControl)
+}
+
+// checkRedirectURI refuses a redirect URI that no authorization request
+// could use, or that should not be a redirection target: it must be an
+// absolute URI without a fragment (RFC 6749 §3.1.2); an http(s) one needs
+// a host and no user information; schemes that run or show content in
+// the browser are refused. Other schemes are private-use schemes of native
+// apps (RFC 8252 §7.1).
+func checkRedirectURI(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return usagef("-redirect-uri %q is not a URI: %v", s, errors.Unwrap(err))
+	}
+	switch scheme := strings.ToLower(u.Scheme); {
+	case strings.Contains(s, "#"):
+		return usagef("-redirect-uri %q must not have a fragment (RFC 6749 §3.1.2)", s)
+	case scheme == "":
+		return usagef("-redirect-uri %q must be an absolute URI, as in https://app.example/callback", s)
+	case slices.Contains([]string{"javascript", "data", "vbscript", "file", "blob", "about", "filesystem"}, scheme):
+		return usagef("-redirect-uri %q: scheme %q is not allowed", s, scheme)
+	case scheme == "http" || scheme == "https":
+		if u.Host == "" {
+			return usagef("-redirect-uri %q needs a host", s)
+		}
+		if u.User != nil {
+			return usagef("-redirect-uri %q must not have user information", s)
+		}
+	}
+	return nil
+}
+
 // splitScopes splits each value on spaces: -scope "a b" -scope c.
 func splitScopes(values []string) []string {
 	var out []string
@@ -148,7 +190,7 @@ func splitScopes(values []string) []string {
 
 func clientCreate(fs *flag.FlagSet) func(context.Context, *adminEnv) error {
 	id := fs.String("id", "", "client `ID` (required)")
-	secret := fs.String("secret", "", "client `secret`; without it a 256-bit secret is generated and printed once")
+	secret := fs.String("secret", "", "client `secret` of at least 16 characters; without it a 256-bit secret is generated and printed once")
 	name := fs.String("name", "", "`name` shown to users (required)")
 	public := fs.Bool("public", false, "a public client (no secret; PKCE required)")
 	var redirects, grantsF, scopes listFlag
@@ -161,8 +203,18 @@ func clientCreate(fs *flag.FlagSet) func(context.Context, *adminEnv) error {
 			return usagef("-id is required")
 		case *name == "":
 			return usagef("-name is required")
+		case hasControl(*name):
+			return usagef("-name must not contain control characters")
 		case *public && *secret != "":
 			return usagef("a -public client has no -secret")
+		}
+		for _, u := range redirects {
+			if err := checkRedirectURI(u); err != nil {
+				return err
+			}
+		}
+		if *secret != "" && len(*secret) < minSecretLen {
+			return usagef("-secret must be at least %d characters (or leave it out to have one generated)", minSecretLen)
 		}
 		c := &oauth.Client{ID: *id, Name: *name, RedirectURIs: redirects, Confidential: !*public}
 		for _, g := range grantsF {
@@ -308,6 +360,9 @@ func scopeCreate(fs *flag.FlagSet) func(context.Context, *adminEnv) error {
 	return func(ctx context.Context, env *adminEnv) error {
 		if *id == "" {
 			return usagef("-id is required")
+		}
+		if hasControl(*desc) {
+			return usagef("-description must not contain control characters")
 		}
 		s := &oauth.Scope{ID: *id, Description: *desc}
 		if err := env.store.CreateScope(ctx, s); err != nil {

@@ -112,9 +112,9 @@ func testAdmin(t *testing.T, inst *instance, db string) {
 	}
 
 	// A chosen secret (stored with bcrypt).
-	mustCLI(t, db, "client", "create", "-id", "chosen", "-secret", "a b+c%/ chosen", "-name", "Chosen",
+	mustCLI(t, db, "client", "create", "-id", "chosen", "-secret", "a b+c%/ chosen secret", "-name", "Chosen",
 		"-grant", "client_credentials", "-scope", "profile")
-	if _, err := clientToken(base, "chosen", "a b+c%/ chosen", "profile"); err != nil {
+	if _, err := clientToken(base, "chosen", "a b+c%/ chosen secret", "profile"); err != nil {
 		t.Errorf("client with a chosen secret: %v", err)
 	}
 	mustCLI(t, db, "client", "create", "-id", "pub", "-public", "-name", "Public", "-redirect-uri", "http://127.0.0.1/cb",
@@ -256,4 +256,44 @@ func cloneValues(v url.Values) url.Values {
 		out[k] = append([]string(nil), vs...)
 	}
 	return out
+}
+
+// TestAdminRefusesMalformedInput: the CLI refuses, with one line and exit
+// 2, what the store would take but no server can use or should show.
+func TestAdminRefusesMalformedInput(t *testing.T) {
+	db := sqliteURL(t)
+	mustCLI(t, db, "scope", "list") // creates the schema
+	create := func(extra ...string) []string {
+		return append([]string{"client", "create", "-id", "c1", "-name", "C", "-grant", "authorization_code"}, extra...)
+	}
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"fragment", create("-redirect-uri", "https://app.example/cb#frag"), "must not have a fragment"},
+		{"empty fragment", create("-redirect-uri", "https://app.example/cb#"), "must not have a fragment"},
+		{"relative", create("-redirect-uri", "/cb"), "must be an absolute URI"},
+		{"no scheme", create("-redirect-uri", "app.example/cb"), "must be an absolute URI"},
+		{"javascript", create("-redirect-uri", "javascript:alert(1)"), `scheme "javascript" is not allowed`},
+		{"data", create("-redirect-uri", "data:text/html,x"), `scheme "data" is not allowed`},
+		{"https without host", create("-redirect-uri", "https:///cb"), "needs a host"},
+		{"user information", create("-redirect-uri", "https://user:pw@app.example/cb"), "must not have user information"},
+		{"not a URI", create("-redirect-uri", "https://app.example:port/cb"), "is not a URI"},
+		{"control character in name", []string{"client", "create", "-id", "c2", "-name", "Bad\nName", "-grant", "client_credentials"}, "-name must not contain control characters"},
+		{"short chosen secret", []string{"client", "create", "-id", "c3", "-name", "C", "-grant", "client_credentials", "-secret", "short"}, "-secret must be at least 16 characters"},
+		{"control character in description", []string{"scope", "create", "-id", "s1", "-description", "a\x1b[31mred"}, "-description must not contain control characters"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			expectCLIError(t, db, exitUsage, tt.want, tt.args...)
+		})
+	}
+	// What is accepted: loopback, https and a native app's private-use
+	// scheme (RFC 8252 §7.1), with a query.
+	mustCLI(t, db, "client", "create", "-id", "ok", "-name", "OK", "-public", "-grant", "authorization_code",
+		"-redirect-uri", "http://127.0.0.1/cb", "-redirect-uri", "https://app.example/cb?x=1", "-redirect-uri", "com.example.app:/oauth2redirect")
+	if out := mustCLI(t, db, "client", "list"); strings.Contains(out, "c1") || !strings.Contains(out, "com.example.app:/oauth2redirect") {
+		t.Errorf("client list after the refusals:\n%s", out)
+	}
 }
