@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -49,17 +50,18 @@ type adminEnv struct {
 	cfg    *config
 	store  *sqlstore.Store
 	target dbTarget
+	in     io.Reader // read by -secret - and -password -
 	out    io.Writer
 }
 
 var commands = []command{
-	{"client create", `-id ID [-secret S] -name N -redirect-uri URI... -grant TYPE... -scope "a b" [-public]`, clientCreate},
+	{"client create", `-id ID [-secret S|-] -name N -redirect-uri URI... -grant TYPE... -scope "a b" [-public]`, clientCreate},
 	{"client list", "", noFlags(clientList)},
 	{"client delete", "-id ID", clientDelete},
 	{"client rotate-secret", "-id ID", clientRotateSecret},
 	{"scope create", "-id ID -description D", scopeCreate},
 	{"scope list", "", noFlags(scopeList)},
-	{"user create", "-username U -password P", userCreate},
+	{"user create", "-username U -password P|-", userCreate},
 	{"keys rotate", "[-alg ES256|RS256|EdDSA] [-publish-ahead D] [-retain D]", keysRotate},
 	{"keys list", "", noFlags(keysList)},
 	{"purge", "", noFlags(purge)},
@@ -70,7 +72,7 @@ func noFlags(fn func(ctx context.Context, env *adminEnv) error) func(*flag.FlagS
 }
 
 // admin runs the subcommand in args and returns the exit code.
-func admin(ctx context.Context, cfg *config, args []string, stdout, stderr io.Writer) int {
+func admin(ctx context.Context, cfg *config, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var cmd *command
 	var rest []string
 	for i := range commands {
@@ -114,7 +116,7 @@ func admin(ctx context.Context, cfg *config, args []string, stdout, stderr io.Wr
 		return exitError
 	}
 	defer store.Close()
-	if err := fn(ctx, &adminEnv{cfg: cfg, store: store, target: target, out: stdout}); err != nil {
+	if err := fn(ctx, &adminEnv{cfg: cfg, store: store, target: target, in: stdin, out: stdout}); err != nil {
 		fmt.Fprintf(stderr, "server: %s: %v\n", cmd.name, oneLine(err))
 		var ue *usageError
 		if errors.As(err, &ue) {
@@ -139,6 +141,20 @@ var grantAliases = map[string]string{
 // the token endpoint does not throttle guesses of client secrets, so a
 // chosen one must be too long to guess. Generated ones have 256 bits.
 const minSecretLen = 16
+
+// readValue reads a secret given as "-": the first line of in, without
+// its line ending.
+func readValue(in io.Reader, flagName string) (string, error) {
+	line, err := bufio.NewReader(io.LimitReader(in, 4096)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("%s -: read standard input: %w", flagName, err)
+	}
+	line = strings.TrimRight(line, "\r\n")
+	if line == "" {
+		return "", usagef("%s -: standard input holds no value on its first line", flagName)
+	}
+	return line, nil
+}
 
 // hasControl reports whether s holds a control character (a newline, an
 // escape sequence), which has no place in a name shown to users.
@@ -190,7 +206,7 @@ func splitScopes(values []string) []string {
 
 func clientCreate(fs *flag.FlagSet) func(context.Context, *adminEnv) error {
 	id := fs.String("id", "", "client `ID` (required)")
-	secret := fs.String("secret", "", "client `secret` of at least 16 characters; without it a 256-bit secret is generated and printed once")
+	secret := fs.String("secret", "", "client `secret` of at least 16 characters, or - to read it from standard input (a value given here shows in the process list); without it a 256-bit secret is generated and printed once")
 	name := fs.String("name", "", "`name` shown to users (required)")
 	public := fs.Bool("public", false, "a public client (no secret; PKCE required)")
 	var redirects, grantsF, scopes listFlag
@@ -212,6 +228,13 @@ func clientCreate(fs *flag.FlagSet) func(context.Context, *adminEnv) error {
 			if err := checkRedirectURI(u); err != nil {
 				return err
 			}
+		}
+		if *secret == "-" {
+			s, err := readValue(env.in, "-secret")
+			if err != nil {
+				return err
+			}
+			*secret = s
 		}
 		if *secret != "" && len(*secret) < minSecretLen {
 			return usagef("-secret must be at least %d characters (or leave it out to have one generated)", minSecretLen)
@@ -391,10 +414,17 @@ func scopeList(ctx context.Context, env *adminEnv) error {
 
 func userCreate(fs *flag.FlagSet) func(context.Context, *adminEnv) error {
 	username := fs.String("username", "", "`name` to sign in with (required)")
-	password := fs.String("password", "", fmt.Sprintf("`password`, at least %d characters (required)", minPasswordLen))
+	password := fs.String("password", "", fmt.Sprintf("`password`, at least %d characters, or - to read it from standard input (a value given here shows in the process list) (required)", minPasswordLen))
 	return func(ctx context.Context, env *adminEnv) error {
 		if *username == "" || *password == "" {
 			return usagef("-username and -password are required")
+		}
+		if *password == "-" {
+			p, err := readValue(env.in, "-password")
+			if err != nil {
+				return err
+			}
+			*password = p
 		}
 		id, err := newUserStore(env.store.DB()).create(ctx, *username, *password)
 		if err != nil {

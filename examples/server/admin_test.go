@@ -297,3 +297,34 @@ func TestAdminRefusesMalformedInput(t *testing.T) {
 		t.Errorf("client list after the refusals:\n%s", out)
 	}
 }
+
+// TestAdminSecretsFromStdin: -secret - and -password - read the value from
+// standard input, so that it is not in the process list, and the help
+// says why.
+func TestAdminSecretsFromStdin(t *testing.T) {
+	db := sqliteURL(t)
+	inst := startServer(t, "-db", db)
+	out, errOut, code := runCLIStdin(t, "a chosen secret of some length\n", "-db", db, "client", "create", "-id", "stdin-app", "-name", "Stdin",
+		"-grant", "client_credentials", "-scope", "profile", "-secret", "-")
+	if code != 0 || strings.Contains(out, "client_secret:") {
+		t.Fatalf("client create -secret -: exit %d, stdout %q, stderr %q; want success and no secret printed", code, out, errOut)
+	}
+	if _, err := clientToken(inst.base, "stdin-app", "a chosen secret of some length", "profile"); err != nil {
+		t.Errorf("the secret read from stdin: %v", err)
+	}
+	if _, errOut, code := runCLIStdin(t, "", "-db", db, "client", "create", "-id", "x", "-name", "X", "-grant", "client_credentials", "-secret", "-"); code != exitUsage || !strings.Contains(errOut, "standard input") {
+		t.Errorf("-secret - with nothing on stdin: exit %d, stderr %q; want 2 naming standard input", code, errOut)
+	}
+	if _, errOut, code := runCLIStdin(t, "dave-password\r\n", "-db", db, "user", "create", "-username", "dave", "-password", "-"); code != 0 {
+		t.Fatalf("user create -password -: exit %d, stderr %q", code, errOut)
+	}
+	if got := newBrowser(t).tryLogin(inst.base, "dave", "dave-password"); got != http.StatusSeeOther {
+		t.Errorf("sign-in with the password read from stdin: got %d; want 303", got)
+	}
+	for _, cmd := range [][]string{{"client", "create", "-h"}, {"user", "create", "-h"}, {"-h"}} {
+		out, _, _ := runCLI(t, nil, cmd...)
+		if !strings.Contains(out, "process list") {
+			t.Errorf("%s: the help does not say that values on the command line show in the process list:\n%s", strings.Join(cmd, " "), out)
+		}
+	}
+}

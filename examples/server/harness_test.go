@@ -256,6 +256,26 @@ func runCLI(t testing.TB, env []string, args ...string) (stdout, stderr string, 
 	return out.String(), errb.String(), code
 }
 
+// runCLIStdin is runCLI with stdin as the command's standard input.
+func runCLIStdin(t testing.TB, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(serverBinary(t), args...)
+	cmd.Dir = t.TempDir()
+	cmd.Env = cleanEnv()
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return out.String(), errb.String(), ee.ExitCode()
+	}
+	if err != nil {
+		t.Fatalf("run %v: %v", args, err)
+	}
+	return out.String(), errb.String(), 0
+}
+
 // mustCLI runs a command that must succeed.
 func mustCLI(t testing.TB, db string, args ...string) string {
 	t.Helper()

@@ -11,15 +11,18 @@
 // MySQL/MariaDB and PostgreSQL (-db mysql://… or -db postgres://…), and
 // administers the database with subcommands:
 //
-//	server [flags] client create -id ID [-secret S] -name N -redirect-uri URI… -grant TYPE… -scope "a b" [-public]
+//	server [flags] client create -id ID [-secret S|-] -name N -redirect-uri URI… -grant TYPE… -scope "a b" [-public]
 //	server [flags] client list | client delete -id ID | client rotate-secret -id ID
 //	server [flags] scope create -id ID -description D | scope list
-//	server [flags] user create -username U -password P
+//	server [flags] user create -username U -password P|-
 //	server [flags] keys rotate | keys list
 //	server [flags] purge
 //
 // Every flag has an environment variable: -db is OAUTH_DB, -access-token
-// is OAUTH_ACCESS_TOKEN, and so on. Run it with -h for the list.
+// is OAUTH_ACCESS_TOKEN, and so on. Run it with -h for the list. Values on
+// the command line are visible to every user of the machine in the process
+// list: give a -db URL with a password in OAUTH_DB, and -secret or
+// -password as "-" to read them from standard input.
 package main
 
 import (
@@ -40,7 +43,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
 	stop()
 	os.Exit(code)
 }
@@ -53,8 +56,8 @@ const (
 )
 
 // run is the whole program; it returns the exit code. Errors are printed
-// as one line on stderr.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+// as one line on stderr. stdin is read only by -secret - and -password -.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 	var cfg config
 	fs := newGlobalFlags(&cfg)
 	if err := fs.Parse(args); err != nil {
@@ -85,7 +88,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		}
 		return exitOK
 	}
-	return admin(ctx, &cfg, rest, stdout, stderr)
+	return admin(ctx, &cfg, rest, stdin, stdout, stderr)
 }
 
 // oneLine keeps an error message on one line.
@@ -99,16 +102,21 @@ func printUsage(w io.Writer, fs *flag.FlagSet) {
 Without a command, serves the authorization server. Commands work on the
 database that -db names:
 
-  client create -id ID [-secret S] -name N -redirect-uri URI... -grant TYPE... -scope "a b" [-public]
+  client create -id ID [-secret S|-] -name N -redirect-uri URI... -grant TYPE... -scope "a b" [-public]
   client list
   client delete -id ID
   client rotate-secret -id ID
   scope create -id ID -description D
   scope list
-  user create -username U -password P
+  user create -username U -password P|-
   keys rotate [-alg ALG] [-publish-ahead D] [-retain D]
   keys list
   purge
+
+Values on the command line are visible to every user of the machine in the
+process list (ps) and stay in the shell's history. Give -secret and
+-password as - to read them from the first line of standard input, and a
+-db URL that holds a password in OAUTH_DB.
 
 Flags (each also read from the environment variable shown):
 `)

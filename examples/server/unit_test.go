@@ -119,7 +119,7 @@ func TestRunUsageErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var out, errb bytes.Buffer
 			getenv := func(k string) string { return tt.env[k] }
-			code := run(context.Background(), tt.args, &out, &errb, getenv)
+			code := run(context.Background(), tt.args, strings.NewReader(""), &out, &errb, getenv)
 			if code != tt.code {
 				t.Errorf("exit: got %d; want %d (stderr %q)", code, tt.code, errb.String())
 			}
@@ -132,7 +132,7 @@ func TestRunUsageErrors(t *testing.T) {
 
 func TestUsageListsEnvironment(t *testing.T) {
 	var out, errb bytes.Buffer
-	if code := run(context.Background(), []string{"-h"}, &out, &errb, func(string) string { return "" }); code != exitOK {
+	if code := run(context.Background(), []string{"-h"}, strings.NewReader(""), &out, &errb, func(string) string { return "" }); code != exitOK {
 		t.Fatalf("-h: exit %d; want 0", code)
 	}
 	for _, want := range []string{"OAUTH_DB", "OAUTH_ADDR", "OAUTH_ISSUER", "OAUTH_ACCESS_TOKEN", "client create", "keys rotate", "purge"} {
