@@ -37,9 +37,20 @@ type sessionStore struct {
 	secure bool // set the cookie's Secure attribute (an https issuer)
 }
 
+// cookieName is the session cookie's name: with an https issuer it has
+// the __Host- prefix, so that browsers take it only when it is Secure,
+// for Path=/ and without a Domain — a cookie set by a sibling domain or
+// over plain http cannot plant a session (RFC 6265bis §4.1.3.2).
+func (s *sessionStore) cookieName() string {
+	if s.secure {
+		return "__Host-" + sessionCookie
+	}
+	return sessionCookie
+}
+
 // get returns the request's live session, or nil.
 func (s *sessionStore) get(r *http.Request) (*session, error) {
-	c, err := r.Cookie(sessionCookie)
+	c, err := r.Cookie(s.cookieName())
 	if err != nil || c.Value == "" || len(c.Value) > 100 {
 		return nil, nil
 	}
@@ -89,7 +100,7 @@ func (s *sessionStore) start(w http.ResponseWriter, r *http.Request, userID stri
 		return nil, fmt.Errorf("create session: %w", err)
 	}
 	http.SetCookie(w, &http.Cookie{
-		Name:     sessionCookie,
+		Name:     s.cookieName(),
 		Value:    value,
 		Path:     "/",
 		MaxAge:   int(ttl / time.Second),
@@ -114,7 +125,7 @@ func (s *sessionStore) login(w http.ResponseWriter, r *http.Request, old *sessio
 
 // logout ends the session and clears its cookie.
 func (s *sessionStore) logout(w http.ResponseWriter, r *http.Request, sess *session) error {
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: s.cookieName(), Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
 	if sess == nil {
 		return nil
 	}
