@@ -318,6 +318,42 @@ func (a *app) userName(ctx context.Context, sess *session) string {
 	return name
 }
 
+// purgeInterval is how often the server deletes the expired rows of its
+// own tables.
+const purgeInterval = 10 * time.Minute
+
+// purgeExpired deletes the expired sessions, consent tickets and throttle
+// counts at once and then every interval, until ctx ends. Visitors create
+// them without signing in (an anonymous session per cookieless visit of
+// the sign-in page), so the server cleans up after them instead of
+// leaving it to an administrator's purge. Every instance does; the
+// deletes are idempotent.
+func (a *app) purgeExpired(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		now := time.Now()
+		for what, purge := range map[string]func(context.Context, time.Time) (int64, error){
+			"sessions":        a.sessions.purge,
+			"consent tickets": a.consents.purge,
+			"throttle counts": func(ctx context.Context, t time.Time) (int64, error) { return purgeThrottle(ctx, a.store.DB(), t) },
+		} {
+			n, err := purge(ctx, now)
+			switch {
+			case err != nil && ctx.Err() == nil:
+				a.log.Warn("purge expired rows", "what", what, "err", err)
+			case n > 0:
+				a.log.Debug("purged expired rows", "what", what, "rows", n)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
 // passwordThrottle refuses password grant requests for a username, or
 // from an address, with too many recent failures. The library's hooks
 // check before and count after the password is checked, so concurrent

@@ -182,6 +182,7 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 	reloadCtx, stopReload := context.WithCancel(ctx)
 	defer stopReload()
 	go a.keyStore.reloadKeys(reloadCtx, a.keys, a.keyVersion, cfg.keyReload, log)
+	go a.purgeExpired(reloadCtx, purgeInterval)
 
 	srv := &http.Server{
 		Handler:           a.handler(),
