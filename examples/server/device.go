@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"net/http"
+	"net/url"
 
 	"github.com/oauthkit/oauth"
 	"github.com/oauthkit/oauth/grants"
@@ -107,7 +108,7 @@ func (a *app) deviceConfirm(w http.ResponseWriter, r *http.Request, typed string
 		return
 	}
 	if sess.userID == "" {
-		http.Redirect(w, r, loginURL(pathDevice+"?user_code="+req.UserCode), http.StatusSeeOther)
+		http.Redirect(w, r, loginURL(pathDevice+"?user_code="+url.QueryEscape(req.UserCode)), http.StatusSeeOther)
 		return
 	}
 	scopes, err := a.store.FindScopes(r.Context(), req.Scopes)
@@ -138,7 +139,7 @@ func (a *app) deviceDecide(w http.ResponseWriter, r *http.Request) {
 	}
 	typed := r.PostForm.Get("user_code")
 	if sess.userID == "" {
-		http.Redirect(w, r, loginURL(pathDevice+"?user_code="+typed), http.StatusSeeOther)
+		http.Redirect(w, r, loginURL(pathDevice+"?user_code="+url.QueryEscape(typed)), http.StatusSeeOther)
 		return
 	}
 	decision := r.PostForm.Get("decision")

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -123,5 +124,27 @@ func testDeviceFlow(t *testing.T, bases []string, issuer string) {
 	}
 	if _, err := deviceConfig(next()).DeviceAccessToken(ctx, da2); retrieveCode(err) != oauth.ErrCodeAccessDenied {
 		t.Errorf("denied device: got %v; want access_denied", err)
+	}
+}
+
+// TestDeviceDecisionAfterSessionEnds: a decision posted after the session
+// lost its sign-in goes to the sign-in page, and from there back to the
+// code as it was typed.
+func TestDeviceDecisionAfterSessionEnds(t *testing.T) {
+	inst := startServer(t, "-db", sqliteURL(t))
+	b := newBrowser(t)
+	_, body := b.get(inst.base + pathDevice)
+	form := hiddenFields(t, body) // an anonymous session's form
+	typed := "bcdf ghjk&next=x#y"
+	form.Set("user_code", typed)
+	form.Set("decision", "approve")
+	resp, body := b.post(inst.base+pathDevice+"/decide", form)
+	loc, err := url.Parse(expectRedirect(t, resp, body, inst.base))
+	if err != nil || loc.Path != "/login" {
+		t.Fatalf("decision without sign-in: redirected to %v; want the sign-in page", loc)
+	}
+	next, err := url.Parse(loc.Query().Get("next"))
+	if err != nil || next.Path != pathDevice || next.Query().Get("user_code") != typed || next.Fragment != "" {
+		t.Errorf("sign-in's next: got %q; want %s with user_code=%q", loc.Query().Get("next"), pathDevice, typed)
 	}
 }
