@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path"
 	"sort"
 	"strings"
 
@@ -167,13 +168,22 @@ func (a *app) formExpired(w http.ResponseWriter, r *http.Request) {
 }
 
 // safeNext returns next if it is a path on this server, "/" otherwise, so
-// that the sign-in page cannot be made to redirect elsewhere.
+// that the sign-in page cannot be made to redirect elsewhere. Beyond
+// refusing schemes, hosts and "//" or "/\" (which browsers read as a
+// host), it accepts a path only as its plain, canonical self once decoded
+// — no encoded slash or backslash, no dot or empty segments, no spaces or
+// control characters — so that nothing that later decodes or normalizes
+// it (a proxy, a framework) can turn it into another host.
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n\t") {
+	if next == "" || next[0] != '/' || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n\t") {
 		return "/"
 	}
 	u, err := url.Parse(next)
-	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return "/"
+	}
+	p := u.Path
+	if p != path.Clean(p) || strings.ContainsFunc(p, func(r rune) bool { return r <= ' ' || r == 0x7f || r == '\\' }) {
 		return "/"
 	}
 	return next

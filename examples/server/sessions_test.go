@@ -193,3 +193,29 @@ func hiddenInputValue(t *testing.T, body, name string) string {
 	t.Fatalf("no hidden input %q in:\n%s", name, tail(body, 1000))
 	return ""
 }
+
+// TestSignInNext: after sign-in the browser goes to next only when it is
+// a plain path on this server, through the login page's form as a real
+// browser sends it.
+func TestSignInNext(t *testing.T) {
+	inst := startServer(t, "-db", sqliteURL(t))
+	base := inst.base
+	tests := map[string]string{
+		"/oauth/authorize?client_id=x&state=a%26b": "/oauth/authorize?client_id=x&state=a%26b",
+		"//evil.example/":                          "/",
+		"/\\evil.example":                          "/",
+		"/%5Cevil.example":                         "/",
+		"/%2F%2Fevil.example":                      "/",
+		"/.//evil.example":                         "/",
+		"https://evil.example/":                    "/",
+		"javascript:alert(1)":                      "/",
+		"\t//evil.example":                         "/",
+	}
+	for next, want := range tests {
+		b := newBrowser(t)
+		loc := b.signIn(base+"/login?next="+url.QueryEscape(next), base, demoUser, demoPassword)
+		if loc != base+want {
+			t.Errorf("sign-in with next=%q: redirected to %s; want %s", next, loc, base+want)
+		}
+	}
+}

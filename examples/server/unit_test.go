@@ -89,6 +89,26 @@ func TestSafeNext(t *testing.T) {
 		"javascript:alert(1)":       "/",
 		"relative/path":             "/",
 		"/a\r\nLocation: x":         "/",
+		// Encoded and dot-segment variants: a path is accepted only as
+		// its plain, canonical self.
+		"%2F%2Fevil.example":      "/",
+		"/%2F%2Fevil.example":     "/",
+		"/%2fevil.example":        "/",
+		"/%5Cevil.example":        "/",
+		"/%5cevil.example":        "/",
+		"/.//evil.example":        "/",
+		"/a/..//evil.example":     "/",
+		"/./":                     "/",
+		"/%0d%0aLocation:x":       "/",
+		"/%09/evil.example":       "/",
+		"/%00":                    "/",
+		"\\evil.example":          "/",
+		" //evil.example":         "/",
+		"/ /evil.example":         "/",
+		"HTTPS://evil.example":    "/",
+		"javascript:%2F%2F":       "/",
+		"/login?next=//evil":      "/login?next=//evil",
+		"/device?user_code=a%26b": "/device?user_code=a%26b",
 	}
 	for in, want := range tests {
 		if got := safeNext(in); got != want {
