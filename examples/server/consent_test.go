@@ -108,6 +108,20 @@ func TestConsentBinding(t *testing.T) {
 		expectNoDecision(t, "approval without the consent page", resp, body)
 	})
 
+	t.Run("a GET never decides", func(t *testing.T) {
+		b, form := consentForm(t, base)
+		form.Set("decision", "approve")
+		resp, body := b.get(base + pathAuthz + "?" + form.Encode())
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Location") != "" || !strings.Contains(body, "Allow access?") {
+			t.Fatalf("GET with the consent form's fields: got %d Location %q; want 200 and the consent page", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		// The ticket was not spent: the form still works.
+		resp, body = b.post(base+pathAuthz, form)
+		if back, _ := url.Parse(expectRedirect(t, resp, body, base)); back.Query().Get("code") == "" {
+			t.Errorf("the form after the GET: got %s; want a code", back)
+		}
+	})
+
 	t.Run("another session's form is refused", func(t *testing.T) {
 		_, form := consentForm(t, base)
 		other, otherForm := consentForm(t, base)
