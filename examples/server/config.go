@@ -35,6 +35,7 @@ type config struct {
 	passwordGrant bool
 
 	demo      bool
+	demoSet   bool // -demo (or OAUTH_DEMO) was given, not defaulted
 	logFormat string
 	logLevel  string
 }
@@ -63,7 +64,7 @@ func newGlobalFlags(c *config) *flag.FlagSet {
 	fs.BoolVar(&c.passwordGrant, "password-grant", false, "switch on the password grant for clients that list it (not recommended: RFC 9700 §2.4)")
 	fs.StringVar(&c.keyAlg, "key-alg", tokens.ES256, "`algorithm` of generated signing keys: ES256, RS256 or EdDSA")
 	fs.DurationVar(&c.keyReload, "key-reload", 30*time.Second, "how `often` to re-read the signing keys from the database")
-	fs.BoolVar(&c.demo, "demo", true, "create a demo user, scopes and clients in an empty database")
+	fs.BoolVar(&c.demo, "demo", true, "create a demo user, scopes and clients, whose credentials are published, in an empty database (unless given, only when listening on loopback with an http issuer)")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log `format`: text or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
 	fs.SetOutput(io.Discard)

@@ -7,7 +7,9 @@
 //
 // starts it on 127.0.0.1:8080 with a SQLite file in the working directory;
 // the first start creates the schema, the signing keys, a demo user and
-// demo clients, and prints how to try each flow. The same binary serves
+// demo clients, and prints how to try each flow. (The demo credentials are
+// published, so a server that listens beyond loopback or has an https
+// issuer creates them only when -demo is given.) The same binary serves
 // MySQL/MariaDB and PostgreSQL (-db mysql://… or -db postgres://…), and
 // administers the database with subcommands:
 //
@@ -72,6 +74,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintf(stderr, "server: %v\n", err)
 		return exitUsage
 	}
+	fs.Visit(func(f *flag.Flag) { cfg.demoSet = cfg.demoSet || f.Name == "demo" })
 	if err := cfg.check(); err != nil {
 		fmt.Fprintf(stderr, "server: %v\n", err)
 		return exitUsage
@@ -161,8 +164,21 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 	if cfg.issuer == "" {
 		cfg.issuer = "http://" + addr
 	}
-	if host, _, _ := net.SplitHostPort(addr); !net.ParseIP(host).IsLoopback() {
+	host, _, _ := net.SplitHostPort(addr)
+	loopback := net.ParseIP(host).IsLoopback()
+	if !loopback {
 		log.Warn("listening beyond loopback: serve this through TLS and set -issuer to its https URL", "addr", addr)
+	}
+	// The demo credentials are published (in this source, on the home
+	// page): a server others can reach gets them only when asked.
+	reachable := !loopback || strings.HasPrefix(cfg.issuer, "https:")
+	if reachable && cfg.demo {
+		if !cfg.demoSet {
+			cfg.demo = false
+			log.Info("not creating the demo data: the server is reachable beyond this machine (pass -demo to create it anyway)")
+		} else {
+			log.Warn("-demo on a server reachable beyond this machine: the demo user and clients have published credentials")
+		}
 	}
 
 	openCtx, cancel := context.WithTimeout(ctx, time.Minute)
@@ -176,6 +192,11 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 	a, err := newApp(openCtx, cfg, store, target, log)
 	if err != nil {
 		return err
+	}
+	if reachable && !cfg.demo {
+		if _, err := store.FindClient(openCtx, demoWebID); err == nil {
+			log.Warn("the database holds the demo user and clients, which have published credentials: delete the clients (client delete -id demo-web, then demo-cli, demo-device and demo-api), and do not serve this database to others while the demo user exists")
+		}
 	}
 	cancel()
 
