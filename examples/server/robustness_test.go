@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/oauth2"
 )
@@ -128,4 +129,52 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 			t.Errorf("the log holds the %s", what)
 		}
 	}
+}
+
+// TestFormsNeedTheSessionsCSRFToken: every form that changes something
+// refuses a POST without the session's CSRF token, and changes nothing.
+func TestFormsNeedTheSessionsCSRFToken(t *testing.T) {
+	inst := startServer(t, "-db", sqliteURL(t))
+	base := inst.base
+	da, err := deviceConfig(base).DeviceAuth(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t)
+	b.signIn(base+"/login", base, demoUser, demoPassword)
+	_, body := b.get(base + "/")
+	real := hiddenInputValue(t, body, "csrf_token")
+	forms := []struct {
+		path string
+		form url.Values
+	}{
+		{"/login", url.Values{"username": {demoUser}, "password": {demoPassword}}},
+		{"/logout", url.Values{}},
+		{pathDevice, url.Values{"user_code": {da.UserCode}}},
+		{pathDevice + "/decide", url.Values{"user_code": {da.UserCode}, "decision": {"approve"}}},
+	}
+	for _, f := range forms {
+		for _, token := range []string{"", "forged", real + "x", strings.ToUpper(real)} {
+			v := cloneValues(f.form)
+			if token != "" {
+				v.Set("csrf_token", token)
+			}
+			if resp, body := b.post(base+f.path, v); resp.StatusCode != http.StatusForbidden {
+				t.Errorf("POST %s with csrf_token %q: got %d; want 403\n%s", f.path, token, resp.StatusCode, tail(body, 500))
+			}
+		}
+	}
+	if _, body := b.get(base + "/"); signedInAs(body) != demoUser {
+		t.Error("the refused sign-out signed the browser out")
+	}
+	if _, err := deviceConfig(base).DeviceAccessToken(ctxWithTimeout(t, 3*time.Second), da); err == nil {
+		t.Error("the refused device decision approved the device")
+	}
+}
+
+// ctxWithTimeout is a context that ends after d or with the test.
+func ctxWithTimeout(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
 }
