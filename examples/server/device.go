@@ -28,11 +28,19 @@ type devicePageData struct {
 // session.
 func deviceCaller(r *http.Request) string { return "ip:" + remoteHost(r) }
 
+// deviceLinkCaller is who is following links with a code
+// (verification_uri_complete): the client address too, with a budget of
+// its own. Any page on the web can make a visitor's browser fetch such
+// links; with one budget it could spend the visitor's, and the visitor
+// could not type a code for the rest of the window. (A guesser gets two
+// budgets per address: at 10 per 10 minutes and 20^8 codes, no help.)
+func deviceLinkCaller(r *http.Request) string { return "link-ip:" + remoteHost(r) }
+
 // devicePage shows the form to enter a code; with ?user_code= (the
 // verification_uri_complete) it goes straight to the confirmation.
 func (a *app) devicePage(w http.ResponseWriter, r *http.Request) {
 	if code := r.URL.Query().Get("user_code"); code != "" {
-		a.deviceConfirm(w, r, code)
+		a.deviceConfirm(w, r, deviceLinkCaller(r), code)
 		return
 	}
 	sess, err := a.sessions.ensure(w, r)
@@ -63,7 +71,7 @@ func (a *app) deviceLookup(w http.ResponseWriter, r *http.Request) {
 		a.formExpired(w, r)
 		return
 	}
-	a.deviceConfirm(w, r, r.PostForm.Get("user_code"))
+	a.deviceConfirm(w, r, deviceCaller(r), r.PostForm.Get("user_code"))
 }
 
 // deviceError says what the person should know about a code that cannot
@@ -87,14 +95,14 @@ func deviceError(err error) (status int, msg string, ok bool) {
 
 // deviceConfirm looks a typed code up; a visitor who has not signed in is
 // sent to sign in first, then back here. Wrong codes are throttled per
-// client address by the library.
-func (a *app) deviceConfirm(w http.ResponseWriter, r *http.Request, typed string) {
+// caller (a client address) by the library.
+func (a *app) deviceConfirm(w http.ResponseWriter, r *http.Request, caller, typed string) {
 	sess, err := a.sessions.ensure(w, r)
 	if err != nil {
 		a.serverError(w, r, err)
 		return
 	}
-	req, err := a.oauth.LookupUserCode(r.Context(), deviceCaller(r), typed)
+	req, err := a.oauth.LookupUserCode(r.Context(), caller, typed)
 	if err != nil {
 		status, msg, ok := deviceError(err)
 		if !ok {

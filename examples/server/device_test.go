@@ -148,3 +148,37 @@ func TestDeviceDecisionAfterSessionEnds(t *testing.T) {
 		t.Errorf("sign-in's next: got %q; want %s with user_code=%q", loc.Query().Get("next"), pathDevice, typed)
 	}
 }
+
+// TestDeviceLinkDoesNotSpendTypedBudget: wrong codes in links
+// (verification_uri_complete, GET) spend a budget of their own, so that a
+// page elsewhere that makes a visitor's browser fetch such links cannot
+// stop that visitor from typing a code on the verification page.
+func TestDeviceLinkDoesNotSpendTypedBudget(t *testing.T) {
+	inst := startServer(t, "-db", sqliteURL(t))
+	da, err := deviceConfig(inst.base).DeviceAuth(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const ip = "127.0.6.1"
+	for i := range 10 {
+		resp, _ := newBrowserFrom(t, ip).get(inst.base + pathDevice + "?user_code=BBBB-BBB" + string(rune('B'+i)))
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("wrong code %d in a link: got %d; want 400", i+1, resp.StatusCode)
+		}
+	}
+	if resp, _ := newBrowserFrom(t, ip).get(inst.base + pathDevice + "?user_code=BBBB-BBBB"); resp.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("the 11th wrong code in a link: got %d; want 429", resp.StatusCode)
+	}
+	b := newBrowserFrom(t, ip)
+	b.signIn(inst.base+"/login", inst.base, demoUser, demoPassword)
+	resp, body := b.get(inst.base + pathDevice)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("the device page after wrong links: got %d; want 200 (typing is not throttled)\n%s", resp.StatusCode, tail(body, 500))
+	}
+	form := hiddenFields(t, body)
+	form.Set("user_code", da.UserCode)
+	resp, body = b.post(inst.base+pathDevice, form)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Connect a device?") {
+		t.Errorf("typing the right code after wrong links: got %d; want 200 and the confirmation\n%s", resp.StatusCode, tail(body, 500))
+	}
+}
