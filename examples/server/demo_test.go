@@ -28,7 +28,7 @@ func TestDemoDataOnlyOnLoopback(t *testing.T) {
 			if strings.Contains(inst.stdout.String(), "Demo data is in the database") {
 				t.Errorf("the server printed the demo steps:\n%s", inst.stdout)
 			}
-			if !strings.Contains(inst.stderr.String(), "not creating the demo data") {
+			if !inst.logHas("not creating the demo data") {
 				t.Errorf("the log does not say why there is no demo data:\n%s", tail(inst.stderr.String(), 2000))
 			}
 			if hasDemo(t, db) {
@@ -46,7 +46,7 @@ func TestDemoDataOnlyOnLoopback(t *testing.T) {
 		if !hasDemo(t, db) {
 			t.Errorf("-demo did not create the demo clients")
 		}
-		if !strings.Contains(inst.stderr.String(), "published credentials") {
+		if !inst.logHas("published credentials") {
 			t.Errorf("the log does not warn of the demo credentials:\n%s", tail(inst.stderr.String(), 2000))
 		}
 	})
@@ -54,12 +54,12 @@ func TestDemoDataOnlyOnLoopback(t *testing.T) {
 	t.Run("demo data left in a database now served to others", func(t *testing.T) {
 		db := sqliteURL(t)
 		local := startServer(t, "-db", db)
+		local.stop(t) // and so its log is complete
 		if strings.Contains(local.stderr.String(), "published credentials") {
 			t.Errorf("a loopback server warns of the demo credentials:\n%s", tail(local.stderr.String(), 2000))
 		}
-		local.stop(t)
 		inst := startServer(t, "-db", db, "-issuer", "https://auth.example")
-		if !strings.Contains(inst.stderr.String(), "published credentials") {
+		if !inst.logHas("published credentials") {
 			t.Errorf("the log does not warn of the demo credentials in the database:\n%s", tail(inst.stderr.String(), 2000))
 		}
 	})

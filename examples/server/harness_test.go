@@ -191,6 +191,20 @@ func (inst *instance) await(t testing.TB) {
 	}
 }
 
+// logHas waits up to 10 s for the server's log (stderr) to contain s: it
+// arrives through a pipe of its own, maybe after the stdout line that
+// said the server is serving.
+func (inst *instance) logHas(s string) bool {
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if strings.Contains(inst.stderr.String(), s) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+}
+
 // stop sends SIGTERM and requires a clean exit.
 func (inst *instance) stop(t testing.TB) {
 	t.Helper()

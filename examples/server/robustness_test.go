@@ -65,6 +65,7 @@ func TestBadRequests(t *testing.T) {
 			checkPageHeaders(t, resp)
 		})
 	}
+	inst.stop(t) // and so its log is complete
 	if strings.Contains(inst.stderr.String(), "status=500") {
 		t.Errorf("the server answered 500:\n%s", tail(inst.stderr.String(), 3000))
 	}
@@ -120,6 +121,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	}
 	_, body := b.get(base + "/")
 	secrets["CSRF token"] = hiddenInputValue(t, body, "csrf_token")
+	inst.stop(t) // and so its log is complete
 	log := inst.stderr.String()
 	if !strings.Contains(log, "path=/demo/callback") || !strings.Contains(log, "level=DEBUG") {
 		t.Fatalf("the log lacks the requests or debug lines:\n%s", tail(log, 2000))
