@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -21,19 +22,22 @@ import (
 type userStore struct {
 	db *sqlx.DB
 	// dummyHash is compared against when a username is unknown, so that a
-	// wrong username takes as long as a wrong password.
-	dummyHash []byte
+	// wrong username takes as long as a wrong password. It is made on
+	// first use: a bcrypt that commands and most starts do not need.
+	dummyHash func() []byte
 }
 
 // Compile-time check: the user store serves the password grant's hook.
 var _ oauth.UserAuthenticator = (*userStore)(nil)
 
 func newUserStore(db *sqlx.DB) *userStore {
-	h, err := bcrypt.GenerateFromPassword([]byte("not a password of anyone"), bcrypt.DefaultCost)
-	if err != nil {
-		panic(err) // only fails for passwords over 72 bytes
-	}
-	return &userStore{db: db, dummyHash: h}
+	return &userStore{db: db, dummyHash: sync.OnceValue(func() []byte {
+		h, err := bcrypt.GenerateFromPassword([]byte("not a password of anyone"), bcrypt.DefaultCost)
+		if err != nil {
+			panic(err) // only fails for passwords over 72 bytes
+		}
+		return h
+	})}
 }
 
 const (
@@ -113,7 +117,7 @@ func (s *userStore) AuthenticateUser(ctx context.Context, username, password str
 			`SELECT id, password_hash FROM example_users WHERE username = ?`), username).Scan(&id, &hash)
 	}
 	if errors.Is(err, sql.ErrNoRows) {
-		bcrypt.CompareHashAndPassword(s.dummyHash, []byte(password))
+		bcrypt.CompareHashAndPassword(s.dummyHash(), []byte(password))
 		return "", fmt.Errorf("authenticate: %w", oauth.ErrNotFound)
 	}
 	if err != nil {
