@@ -59,7 +59,7 @@ func newApp(ctx context.Context, cfg *config, store *sqlstore.Store, target dbTa
 		keys:       keys,
 		keyVersion: version,
 		log:        log,
-		throttle:   newThrottle(store.DB(), target.dialect),
+		throttle:   newThrottle(store.DB(), target.dialect, cfg.throttleAttempts, cfg.throttleWindow),
 	}
 	if a.pages, err = parsePages(); err != nil {
 		return nil, err

@@ -34,6 +34,9 @@ type config struct {
 	introspectors string
 	passwordGrant bool
 
+	throttleAttempts int
+	throttleWindow   time.Duration
+
 	demo      bool
 	demoSet   bool // -demo (or OAUTH_DEMO) was given, not defaulted
 	logFormat string
@@ -62,6 +65,8 @@ func newGlobalFlags(c *config) *flag.FlagSet {
 	fs.DurationVar(&c.refreshGrace, "refresh-grace", 0, "`time` after a rotation during which the old refresh token may be retried once (0: never)")
 	fs.StringVar(&c.introspectors, "introspectors", "demo-api", "space-separated `client IDs` (resource servers) that may introspect any token")
 	fs.BoolVar(&c.passwordGrant, "password-grant", false, "switch on the password grant for clients that list it (not recommended: RFC 9700 §2.4)")
+	fs.IntVar(&c.throttleAttempts, "throttle-attempts", defaultThrottleAttempts, "password `attempts` a username, or a client address, may fail per -throttle-window (the sign-in page and the password grant)")
+	fs.DurationVar(&c.throttleWindow, "throttle-window", defaultThrottleWindow, "the `window` of -throttle-attempts (at most 24h)")
 	fs.StringVar(&c.keyAlg, "key-alg", tokens.ES256, "`algorithm` of generated signing keys: ES256, RS256 or EdDSA")
 	fs.DurationVar(&c.keyReload, "key-reload", 30*time.Second, "how `often` to re-read the signing keys from the database")
 	fs.BoolVar(&c.demo, "demo", true, "create a demo user, scopes and clients, whose credentials are published, in an empty database (unless given, only when listening on loopback with an http issuer)")
@@ -105,7 +110,7 @@ func (c *config) check() error {
 	for name, d := range map[string]time.Duration{
 		"-access-token-lifetime": c.accessTokenLifetime, "-refresh-token-lifetime": c.refreshTokenLifetime,
 		"-auth-code-lifetime": c.authCodeLifetime, "-device-code-lifetime": c.deviceCodeLifetime,
-		"-device-interval": c.deviceInterval, "-key-reload": c.keyReload,
+		"-device-interval": c.deviceInterval, "-key-reload": c.keyReload, "-throttle-window": c.throttleWindow,
 	} {
 		if d <= 0 {
 			return fmt.Errorf("%s must be positive, got %v", name, d)
@@ -119,6 +124,12 @@ func (c *config) check() error {
 	}
 	if c.deviceInterval%time.Second != 0 {
 		return fmt.Errorf("-device-interval must be whole seconds, got %v", c.deviceInterval)
+	}
+	if c.throttleAttempts < 1 {
+		return fmt.Errorf("-throttle-attempts must be positive, got %d", c.throttleAttempts)
+	}
+	if c.throttleWindow > maxThrottleWindow {
+		return fmt.Errorf("-throttle-window must be at most %v, got %v", maxThrottleWindow, c.throttleWindow)
 	}
 	if c.refreshGrace < 0 {
 		return fmt.Errorf("-refresh-grace must not be negative, got %v", c.refreshGrace)

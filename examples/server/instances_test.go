@@ -43,7 +43,7 @@ func startPair(t *testing.T, db string, extra ...string) (a, b *instance) {
 // alternating between them.
 func TestTwoInstancesMariaDB(t *testing.T) {
 	db := mysqlURL(t, "pair")
-	a, b := startPair(t, db)
+	a, b := startPair(t, db, throttled...)
 	bases := []string{a.base, b.base}
 	ctx := context.Background()
 

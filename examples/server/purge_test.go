@@ -29,7 +29,7 @@ func TestExpiredRowsPurged(t *testing.T) {
 		id := oauth.HashValue("expired-" + strconv.Itoa(i))
 		exec(`INSERT INTO example_sessions (id, user_id, csrf_token, expires_at) VALUES (?, NULL, 'x', ?)`, id, past)
 		exec(`INSERT INTO example_consents (id, session_id, request_hash, expires_at) VALUES (?, ?, 'h', ?)`, id, id, past)
-		exec(`INSERT INTO example_throttle (id, attempts, window_start) VALUES (?, 1, ?)`, id, past)
+		exec(`INSERT INTO example_throttle (id, attempts, window_start) VALUES (?, 1, ?)`, id, time.Now().Add(-maxThrottleWindow-time.Minute).Unix())
 	}
 	live := oauth.HashValue("live")
 	exec(`INSERT INTO example_sessions (id, user_id, csrf_token, expires_at) VALUES (?, NULL, 'x', ?)`, live, time.Now().Add(time.Hour).Unix())

@@ -15,8 +15,8 @@ import (
 )
 
 // Password guessing is throttled per username and per client address:
-// each has a budget of throttleMax attempts per throttleWindow, fixed from
-// its first attempt. The counts live in example_throttle, so that every
+// each has a budget of -throttle-attempts attempts per -throttle-window
+// (10 per 10 minutes by default), the window fixed from its first attempt. The counts live in example_throttle, so that every
 // instance on the database spends the same budget. A sign-in counts its
 // attempt before checking the password, and gives it back when the
 // password was right: so that concurrent guesses cannot all pass the check
@@ -25,8 +25,12 @@ import (
 // says nothing about which exist. (A username's budget can be spent by
 // anyone who knows it; the lockout lasts a window at most.)
 const (
-	throttleMax    = 10
-	throttleWindow = 10 * time.Minute
+	defaultThrottleAttempts = 10
+	defaultThrottleWindow   = 10 * time.Minute
+	// maxThrottleWindow bounds -throttle-window; purge deletes the counts
+	// older than it, so that a purge run with another -throttle-window
+	// than the servers' never deletes a live count.
+	maxThrottleWindow = 24 * time.Hour
 )
 
 // throttle counts attempts per key in the database.
@@ -38,8 +42,8 @@ type throttle struct {
 	now     func() time.Time
 }
 
-func newThrottle(db *sqlx.DB, d sqlstore.Dialect) *throttle {
-	return &throttle{db: db, dialect: d, max: throttleMax, window: throttleWindow, now: time.Now}
+func newThrottle(db *sqlx.DB, d sqlstore.Dialect, attempts int, window time.Duration) *throttle {
+	return &throttle{db: db, dialect: d, max: attempts, window: window, now: time.Now}
 }
 
 // Throttle keys: one budget per username and one per client address,
@@ -157,10 +161,10 @@ func retryable(err error) bool {
 	return errors.As(err, &me) && (me.Number == 1213 || me.Number == 1205)
 }
 
-// purgeThrottle deletes the counts whose window had passed by the given
-// time.
+// purgeThrottle deletes the counts whose window, of any length allowed,
+// had passed by the given time.
 func purgeThrottle(ctx context.Context, db *sqlx.DB, before time.Time) (int64, error) {
-	res, err := db.ExecContext(ctx, db.Rebind(`DELETE FROM example_throttle WHERE window_start <= ?`), before.Add(-throttleWindow).Unix())
+	res, err := db.ExecContext(ctx, db.Rebind(`DELETE FROM example_throttle WHERE window_start <= ?`), before.Add(-maxThrottleWindow).Unix())
 	if err != nil {
 		return 0, fmt.Errorf("purge throttle: %w", err)
 	}

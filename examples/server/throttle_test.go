@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -44,13 +45,17 @@ func (b *browser) tryLogin(base, username, password string) int {
 }
 
 // signInBudget is how many wrong sign-ins an address, or a username, has
-// per window.
-const signInBudget = 10
+// per window in these tests (-throttle-attempts): few, for each costs a
+// bcrypt, slow under the race detector.
+const signInBudget = 3
+
+// throttled are the flags of a server with the tests' budget.
+var throttled = []string{"-throttle-attempts", strconv.Itoa(signInBudget)}
 
 func TestSignInThrottle(t *testing.T) {
 	t.Run("concurrent guesses share one budget", func(t *testing.T) {
-		inst := startServer(t, "-db", sqliteURL(t))
-		const n = 3 * signInBudget
+		inst := startServer(t, append([]string{"-db", sqliteURL(t)}, throttled...)...)
+		const n = 10 * signInBudget
 		browsers := make([]*browser, n)
 		forms := make([]url.Values, n)
 		for i := range n {
@@ -92,7 +97,7 @@ func TestSignInThrottle(t *testing.T) {
 
 	t.Run("a username is throttled whatever the address", func(t *testing.T) {
 		db := sqliteURL(t)
-		inst := startServer(t, "-db", db)
+		inst := startServer(t, append([]string{"-db", db}, throttled...)...)
 		for _, user := range []string{demoUser, "no-such-user"} {
 			for i := range signInBudget {
 				ip := fmt.Sprintf("127.0.1.%d", i+1)
@@ -113,7 +118,7 @@ func TestSignInThrottle(t *testing.T) {
 	})
 
 	t.Run("an address is throttled whatever the username", func(t *testing.T) {
-		inst := startServer(t, "-db", sqliteURL(t))
+		inst := startServer(t, append([]string{"-db", sqliteURL(t)}, throttled...)...)
 		for i := range signInBudget {
 			if got := newBrowserFrom(t, "127.0.3.1").tryLogin(inst.base, fmt.Sprintf("guess-%d", i), "wrong-password"); got != http.StatusUnauthorized {
 				t.Fatalf("wrong sign-in %d: got %d; want 401", i+1, got)
@@ -128,8 +133,8 @@ func TestSignInThrottle(t *testing.T) {
 	})
 
 	t.Run("successful sign-ins spend nothing", func(t *testing.T) {
-		inst := startServer(t, "-db", sqliteURL(t))
-		for i := range 2 * signInBudget {
+		inst := startServer(t, append([]string{"-db", sqliteURL(t)}, throttled...)...)
+		for i := range signInBudget + 2 {
 			if got := newBrowserFrom(t, "127.0.4.1").tryLogin(inst.base, demoUser, demoPassword); got != http.StatusSeeOther {
 				t.Fatalf("sign-in %d: got %d; want 303", i+1, got)
 			}
@@ -167,8 +172,8 @@ func TestThrottleCounts(t *testing.T) {
 			target, _ := parseDBURL(db)
 			store := openTestStore(t, db)
 			now := time.Unix(1_000_000, 0)
-			th := newThrottle(store.DB(), target.dialect)
-			th.max, th.window, th.now = 3, time.Minute, func() time.Time { return now }
+			th := newThrottle(store.DB(), target.dialect, 3, time.Minute)
+			th.now = func() time.Time { return now }
 
 			for i := range 3 {
 				if _, ok, err := th.reserve(ctx, "a"); err != nil || !ok {
@@ -209,8 +214,8 @@ func TestThrottleCounts(t *testing.T) {
 			if ok, _ := th.allowed(ctx, "a"); ok {
 				t.Error("a after 3 counted attempts in the new window: allowed; want refused")
 			}
-			// Purge forgets the windows that have passed.
-			if n, err := purgeThrottle(ctx, store.DB(), now.Add(throttleWindow-time.Second)); err != nil || n != 1 {
+			// Purge forgets the counts older than the longest window.
+			if n, err := purgeThrottle(ctx, store.DB(), now.Add(maxThrottleWindow-time.Second)); err != nil || n != 1 {
 				t.Errorf("purge: got %d, %v; want b's row", n, err)
 			}
 		})
