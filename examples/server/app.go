@@ -61,6 +61,9 @@ func newApp(ctx context.Context, cfg *config, store *sqlstore.Store, target dbTa
 		log:        log,
 		throttle:   newThrottle(store.DB(), target.dialect, cfg.throttleAttempts, cfg.throttleWindow),
 	}
+	// Make the unknown-user hash now, in the background, so that the
+	// first sign-in of an unknown username takes no longer than others.
+	go a.users.dummyHash()
 	if a.pages, err = parsePages(); err != nil {
 		return nil, err
 	}
