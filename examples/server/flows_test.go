@@ -275,9 +275,15 @@ func testFlows(t *testing.T, inst *instance, db string) {
 		if got := hiddenFields(t, body).Get("state"); got != evil {
 			t.Errorf("state carried through the form: got %q; want %q", got, evil)
 		}
-		_, body = b.get(base + pathCallback + "?code=" + url.QueryEscape(evil) + "&state=" + url.QueryEscape(evil))
-		if strings.Contains(body, "<script>") {
-			t.Fatalf("callback page echoes unescaped:\n%s", body)
+		for _, u := range []string{
+			base + pathCallback + "?code=" + url.QueryEscape(evil) + "&state=" + url.QueryEscape(evil),
+			base + pathCallback + "?error=" + url.QueryEscape(evil) + "&error_description=" + url.QueryEscape(evil),
+			base + pathDevice + "?user_code=" + url.QueryEscape(evil),
+			base + "/login?next=" + url.QueryEscape("/"+evil),
+		} {
+			if _, body := b.get(u); strings.Contains(body, "<script>") || strings.Contains(body, `"><`) {
+				t.Errorf("GET %s echoes unescaped:\n%s", u, body)
+			}
 		}
 	})
 
