@@ -141,7 +141,8 @@ const (
 )
 
 // handler returns the host's mux with the library's endpoints mounted on
-// it, wrapped in request logging and security headers.
+// it, wrapped in request logging and security headers, behind the
+// client's address from a trusted proxy's X-Forwarded-For.
 func (a *app) handler() http.Handler {
 	mux := http.NewServeMux()
 	// The library's endpoints: token, authorize (with the host's own
@@ -166,7 +167,7 @@ func (a *app) handler() http.Handler {
 		}
 		w.Write([]byte("ok\n"))
 	})
-	return a.logRequests(securityHeaders(mux))
+	return a.cfg.proxies.realClient(a.logRequests(securityHeaders(mux)))
 }
 
 // securityHeaders forbids framing (RFC 9700 §4.16) and sniffing on every

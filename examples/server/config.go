@@ -36,6 +36,8 @@ type config struct {
 
 	throttleAttempts int
 	throttleWindow   time.Duration
+	trustedProxies   string
+	proxies          proxySet // parsed from trustedProxies by check
 
 	demo      bool
 	demoSet   bool // -demo (or OAUTH_DEMO) was given, not defaulted
@@ -67,6 +69,7 @@ func newGlobalFlags(c *config) *flag.FlagSet {
 	fs.BoolVar(&c.passwordGrant, "password-grant", false, "switch on the password grant for clients that list it (not recommended: RFC 9700 §2.4)")
 	fs.IntVar(&c.throttleAttempts, "throttle-attempts", defaultThrottleAttempts, "password `attempts` a username, or a client address, may fail per -throttle-window (the sign-in page and the password grant)")
 	fs.DurationVar(&c.throttleWindow, "throttle-window", defaultThrottleWindow, "the `window` of -throttle-attempts (at most 24h)")
+	fs.StringVar(&c.trustedProxies, "trusted-proxies", "", "space-separated `addresses` and CIDR prefixes of reverse proxies whose X-Forwarded-For names the client")
 	fs.StringVar(&c.keyAlg, "key-alg", tokens.ES256, "`algorithm` of generated signing keys: ES256, RS256 or EdDSA")
 	fs.DurationVar(&c.keyReload, "key-reload", 30*time.Second, "how `often` to re-read the signing keys from the database")
 	fs.BoolVar(&c.demo, "demo", true, "create a demo user, scopes and clients, whose credentials are published, in an empty database (unless given, only when listening on loopback with an http issuer)")
@@ -130,6 +133,10 @@ func (c *config) check() error {
 	}
 	if c.throttleWindow > maxThrottleWindow {
 		return fmt.Errorf("-throttle-window must be at most %v, got %v", maxThrottleWindow, c.throttleWindow)
+	}
+	var err error
+	if c.proxies, err = parseProxies(c.trustedProxies); err != nil {
+		return err
 	}
 	if c.refreshGrace < 0 {
 		return fmt.Errorf("-refresh-grace must not be negative, got %v", c.refreshGrace)

@@ -221,3 +221,60 @@ func TestThrottleCounts(t *testing.T) {
 		})
 	}
 }
+
+// TestThrottleBehindProxy: behind a reverse proxy every request comes from
+// the proxy's address. With -trusted-proxies naming it, the address a
+// request is counted under is the client's, from X-Forwarded-For; without
+// it, X-Forwarded-For is not believed.
+func TestThrottleBehindProxy(t *testing.T) {
+	forwarded := func(b *browser, xff string) *browser {
+		tr := b.c.Transport.(*http.Transport).Clone()
+		b.c.Transport = roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			r = r.Clone(r.Context())
+			r.Header.Set("X-Forwarded-For", xff)
+			return tr.RoundTrip(r)
+		})
+		return b
+	}
+	const proxy = "127.0.7.1"
+	t.Run("trusted proxy", func(t *testing.T) {
+		inst := startServer(t, append([]string{"-db", sqliteURL(t), "-trusted-proxies", proxy + " 10.9.0.0/16"}, throttled...)...)
+		for i := range signInBudget {
+			// The client's address is the right-most one that is not a
+			// trusted proxy; what the client itself wrote before it is not
+			// believed.
+			xff := fmt.Sprintf("203.0.113.%d, 198.51.100.1, 10.9.0.1", i)
+			if got := forwarded(newBrowserFrom(t, proxy), xff).tryLogin(inst.base, fmt.Sprintf("guess-%d", i), "wrong-password"); got != http.StatusUnauthorized {
+				t.Fatalf("wrong sign-in %d: got %d; want 401", i+1, got)
+			}
+		}
+		if got := forwarded(newBrowserFrom(t, proxy), "198.51.100.1").tryLogin(inst.base, demoUser, demoPassword); got != http.StatusTooManyRequests {
+			t.Errorf("the client that spent its budget, through the proxy: got %d; want 429", got)
+		}
+		if got := forwarded(newBrowserFrom(t, proxy), "198.51.100.2").tryLogin(inst.base, demoUser, demoPassword); got != http.StatusSeeOther {
+			t.Errorf("another client through the proxy: got %d; want 303", got)
+		}
+		if !inst.logHas("remote=198.51.100.2") {
+			t.Errorf("the request log does not name the client's address:\n%s", tail(inst.stderr.String(), 2000))
+		}
+	})
+	t.Run("untrusted X-Forwarded-For", func(t *testing.T) {
+		inst := startServer(t, append([]string{"-db", sqliteURL(t)}, throttled...)...)
+		for i := range signInBudget {
+			xff := fmt.Sprintf("203.0.113.%d", i)
+			if got := forwarded(newBrowserFrom(t, proxy), xff).tryLogin(inst.base, fmt.Sprintf("guess-%d", i), "wrong-password"); got != http.StatusUnauthorized {
+				t.Fatalf("wrong sign-in %d: got %d; want 401", i+1, got)
+			}
+		}
+		if got := forwarded(newBrowserFrom(t, proxy), "198.51.100.9").tryLogin(inst.base, demoUser, demoPassword); got != http.StatusTooManyRequests {
+			t.Errorf("a made-up X-Forwarded-For from an address that spent its budget: got %d; want 429", got)
+		}
+	})
+	t.Run("malformed -trusted-proxies", func(t *testing.T) {
+		expectCLIError(t, sqliteURL(t), exitUsage, `-trusted-proxies: "10.0.0.0/33"`, "-trusted-proxies", "10.0.0.0/33", "scope", "list")
+	})
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -174,3 +174,40 @@ func TestEnvironmentSelectsDatabase(t *testing.T) {
 		t.Errorf("scope created through OAUTH_DB is not in %s:\n%s", db, out)
 	}
 }
+
+func TestForwardedClient(t *testing.T) {
+	set, err := parseProxies("10.0.0.1, 192.168.0.0/16 ::1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		xff  []string
+		want string // "" for none
+	}{
+		{[]string{"203.0.113.7"}, "203.0.113.7"},
+		{[]string{"1.1.1.1, 203.0.113.7, 192.168.3.4"}, "203.0.113.7"},
+		{[]string{"1.1.1.1", "203.0.113.7, 10.0.0.1"}, "203.0.113.7"},
+		{[]string{"2001:db8::1, ::1"}, "2001:db8::1"},
+		{[]string{"::ffff:203.0.113.7"}, "203.0.113.7"},
+		{[]string{"10.0.0.1, 192.168.1.1"}, ""},
+		{[]string{"203.0.113.7, not-an-ip"}, ""},
+		{[]string{"203.0.113.7:443"}, ""},
+		{nil, ""},
+		{[]string{" , "}, ""},
+	}
+	for _, tt := range tests {
+		a, ok := set.client(tt.xff)
+		got := ""
+		if ok {
+			got = a.String()
+		}
+		if got != tt.want {
+			t.Errorf("client(%q): got %q; want %q", tt.xff, got, tt.want)
+		}
+	}
+	for _, bad := range []string{"10.0.0.0/33", "proxy.example", "10.0.0.1/"} {
+		if _, err := parseProxies(bad); err == nil {
+			t.Errorf("parseProxies(%q): got no error; want one", bad)
+		}
+	}
+}
