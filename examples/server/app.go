@@ -167,14 +167,20 @@ func (a *app) handler() http.Handler {
 		}
 		w.Write([]byte("ok\n"))
 	})
-	return a.cfg.proxies.realClient(a.logRequests(securityHeaders(mux)))
+	return a.cfg.proxies.realClient(a.logRequests(securityHeaders(mux, strings.HasPrefix(a.cfg.issuer, "https:"))))
 }
 
 // securityHeaders forbids framing (RFC 9700 §4.16) and sniffing on every
-// response, and restricts pages to the server's own stylesheet.
-func securityHeaders(next http.Handler) http.Handler {
+// response, and restricts pages to the server's own stylesheet. With an
+// https issuer it also tells browsers to come back over https only (HSTS),
+// so that no later visit starts in plain http where a session cookie or a
+// code could be seen or a page changed.
+func securityHeaders(next http.Handler, https bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
+		if https {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'")
 		h.Set("X-Content-Type-Options", "nosniff")

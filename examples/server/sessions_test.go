@@ -65,6 +65,10 @@ func TestSessionCookie(t *testing.T) {
 			if c == nil {
 				t.Fatalf("GET /login sets no session cookie: %v", resp.Header["Set-Cookie"])
 			}
+			hsts := resp.Header.Get("Strict-Transport-Security")
+			if tt.secure != (hsts != "") || (tt.secure && !strings.HasPrefix(hsts, "max-age=")) {
+				t.Errorf("Strict-Transport-Security: got %q; want a max-age only under an https issuer", hsts)
+			}
 			if c.Name != tt.cookie || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" || c.Domain != "" || c.Secure != tt.secure || c.MaxAge <= 0 {
 				t.Errorf("session cookie: got %q HttpOnly=%v SameSite=%v Path=%q Domain=%q Secure=%v MaxAge=%d; want %q HttpOnly SameSite=Lax Path=/ no Domain Secure=%v a MaxAge",
 					c.Name, c.HttpOnly, c.SameSite, c.Path, c.Domain, c.Secure, c.MaxAge, tt.cookie, tt.secure)
