@@ -1,7 +1,9 @@
 package oauth
 
 import (
+	"net/url"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -64,7 +66,7 @@ func (c *Client) Validate() error {
 		return invalid("confidential client has no secret")
 	}
 	for _, u := range c.RedirectURIs {
-		if err := checkToken("redirect uri", u, MaxURILen); err != nil {
+		if err := checkRedirectURI(u); err != nil {
 			return err
 		}
 	}
@@ -95,4 +97,23 @@ func (s *Scope) Validate() error {
 		return invalid("scope id %q is not a valid scope token of at most %d bytes", s.ID, MaxScopeLen)
 	}
 	return checkText("scope description", s.Description, MaxNameLen)
+}
+
+// checkRedirectURI applies RFC 6749 §3.1.2 to a registered redirection
+// endpoint: an absolute URI without a fragment. A private-use scheme
+// (com.example.app:/cb, RFC 8252 §7.1) is absolute too. The server compares
+// redirect URIs by exact string, so one that breaks these rules could never
+// be used; it is refused when registered instead.
+func checkRedirectURI(u string) error {
+	if err := checkToken("redirect uri", u, MaxURILen); err != nil {
+		return err
+	}
+	if strings.Contains(u, "#") {
+		return invalid("redirect uri %q has a fragment", u)
+	}
+	p, err := url.Parse(u)
+	if err != nil || p.Scheme == "" {
+		return invalid("redirect uri %q is not an absolute URI", u)
+	}
+	return nil
 }

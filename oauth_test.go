@@ -164,6 +164,12 @@ func TestClientValidate(t *testing.T) {
 		{"confidential without secret", func(c *oauth.Client) { c.SecretHash = "" }, false},
 		{"uri with space", func(c *oauth.Client) { c.RedirectURIs = []string{"https://a/ b"} }, false},
 		{"empty uri", func(c *oauth.Client) { c.RedirectURIs = []string{""} }, false},
+		{"uri with fragment", func(c *oauth.Client) { c.RedirectURIs = []string{"https://app.example/cb#x"} }, false},
+		{"uri with empty fragment", func(c *oauth.Client) { c.RedirectURIs = []string{"https://app.example/cb#"} }, false},
+		{"relative uri", func(c *oauth.Client) { c.RedirectURIs = []string{"/cb"} }, false},
+		{"unparsable uri", func(c *oauth.Client) { c.RedirectURIs = []string{"https://app.example:x/cb"} }, false},
+		{"private-use scheme", func(c *oauth.Client) { c.RedirectURIs = []string{"com.example.app:/cb"} }, true},
+		{"loopback with query", func(c *oauth.Client) { c.RedirectURIs = []string{"http://127.0.0.1/cb?a=1,b"} }, true},
 		{"bad scope", func(c *oauth.Client) { c.Scopes = []string{"a b"} }, false},
 		{"time before 1970", func(c *oauth.Client) { c.CreatedAt = time.Date(1969, 1, 1, 0, 0, 0, 0, time.UTC) }, false},
 	}
