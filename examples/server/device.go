@@ -58,17 +58,7 @@ func (a *app) devicePage(w http.ResponseWriter, r *http.Request) {
 
 // deviceLookup takes the entered code.
 func (a *app) deviceLookup(w http.ResponseWriter, r *http.Request) {
-	if err := parseForm(w, r); err != nil {
-		a.message(w, r, http.StatusBadRequest, "Bad request", "The form could not be read.")
-		return
-	}
-	sess, err := a.sessions.get(r)
-	if err != nil {
-		a.serverError(w, r, err)
-		return
-	}
-	if !sess.validCSRF(r.PostForm.Get("csrf_token")) {
-		a.formExpired(w, r)
+	if _, ok := a.postedForm(w, r); !ok {
 		return
 	}
 	a.deviceConfirm(w, r, deviceCaller(r), r.PostForm.Get("user_code"))
@@ -132,17 +122,8 @@ func (a *app) deviceConfirm(w http.ResponseWriter, r *http.Request, caller, type
 
 // deviceDecide records the signed-in user's decision.
 func (a *app) deviceDecide(w http.ResponseWriter, r *http.Request) {
-	if err := parseForm(w, r); err != nil {
-		a.message(w, r, http.StatusBadRequest, "Bad request", "The form could not be read.")
-		return
-	}
-	sess, err := a.sessions.get(r)
-	if err != nil {
-		a.serverError(w, r, err)
-		return
-	}
-	if !sess.validCSRF(r.PostForm.Get("csrf_token")) {
-		a.formExpired(w, r)
+	sess, ok := a.postedForm(w, r)
+	if !ok {
 		return
 	}
 	typed := r.PostForm.Get("user_code")

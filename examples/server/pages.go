@@ -87,18 +87,28 @@ func (a *app) loginPage(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (a *app) login(w http.ResponseWriter, r *http.Request) {
+// postedForm reads a state-changing form: its body, the caller's session and
+// the session's CSRF token. When it returns false it has answered the request.
+func (a *app) postedForm(w http.ResponseWriter, r *http.Request) (*session, bool) {
 	if err := parseForm(w, r); err != nil {
 		a.message(w, r, http.StatusBadRequest, "Bad request", "The form could not be read.")
-		return
+		return nil, false
 	}
 	sess, err := a.sessions.get(r)
 	if err != nil {
 		a.serverError(w, r, err)
-		return
+		return nil, false
 	}
 	if !sess.validCSRF(r.PostForm.Get("csrf_token")) {
 		a.formExpired(w, r)
+		return nil, false
+	}
+	return sess, true
+}
+
+func (a *app) login(w http.ResponseWriter, r *http.Request) {
+	sess, ok := a.postedForm(w, r)
+	if !ok {
 		return
 	}
 	next := safeNext(r.PostForm.Get("next"))
@@ -141,17 +151,8 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *app) logout(w http.ResponseWriter, r *http.Request) {
-	if err := parseForm(w, r); err != nil {
-		a.message(w, r, http.StatusBadRequest, "Bad request", "The form could not be read.")
-		return
-	}
-	sess, err := a.sessions.get(r)
-	if err != nil {
-		a.serverError(w, r, err)
-		return
-	}
-	if !sess.validCSRF(r.PostForm.Get("csrf_token")) {
-		a.formExpired(w, r)
+	sess, ok := a.postedForm(w, r)
+	if !ok {
 		return
 	}
 	if err := a.sessions.logout(w, r, sess); err != nil {
