@@ -57,18 +57,7 @@ func (s *Store) CreateAccessToken(ctx context.Context, t *oauth.AccessToken) err
 // FindAccessToken returns the token with that ID, expired and revoked ones
 // included, or an error wrapping oauth.ErrNotFound.
 func (s *Store) FindAccessToken(ctx context.Context, id string) (*oauth.AccessToken, error) {
-	const op = "find access token"
-	if err := begin(ctx, op); err != nil {
-		return nil, err
-	}
-	sh := s.access.shard(id)
-	sh.mu.RLock()
-	defer sh.mu.RUnlock()
-	rec, ok := sh.m[id]
-	if !ok {
-		return nil, fail(op, oauth.ErrNotFound)
-	}
-	return cloneAccessToken(&rec.tok), nil
+	return find(ctx, "find access token", s.access, id, func(rec *accessRecord) *oauth.AccessToken { return cloneAccessToken(&rec.tok) })
 }
 
 // RevokeAccessToken marks the token revoked; revoking a revoked token

@@ -56,18 +56,7 @@ func (s *Store) CreateAuthCode(ctx context.Context, c *oauth.AuthCode) error {
 // FindAuthCode returns the code with that ID, expired and consumed ones
 // included, or an error wrapping oauth.ErrNotFound.
 func (s *Store) FindAuthCode(ctx context.Context, id string) (*oauth.AuthCode, error) {
-	const op = "find auth code"
-	if err := begin(ctx, op); err != nil {
-		return nil, err
-	}
-	sh := s.codes.shard(id)
-	sh.mu.RLock()
-	defer sh.mu.RUnlock()
-	c, ok := sh.m[id]
-	if !ok {
-		return nil, fail(op, oauth.ErrNotFound)
-	}
-	return cloneAuthCode(c), nil
+	return find(ctx, "find auth code", s.codes, id, cloneAuthCode)
 }
 
 // ConsumeAuthCode marks the code used, under its shard's lock, and returns

@@ -21,18 +21,7 @@ func cloneClient(c *oauth.Client) *oauth.Client {
 // FindClient returns the client with that ID, or an error wrapping
 // oauth.ErrNotFound.
 func (s *Store) FindClient(ctx context.Context, id string) (*oauth.Client, error) {
-	const op = "find client"
-	if err := begin(ctx, op); err != nil {
-		return nil, err
-	}
-	sh := s.clients.shard(id)
-	sh.mu.RLock()
-	defer sh.mu.RUnlock()
-	c, ok := sh.m[id]
-	if !ok {
-		return nil, fail(op, oauth.ErrNotFound)
-	}
-	return cloneClient(c), nil
+	return find(ctx, "find client", s.clients, id, cloneClient)
 }
 
 // CreateClient stores a copy of c. Zero CreatedAt and UpdatedAt are set to

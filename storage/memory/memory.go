@@ -112,6 +112,22 @@ func (s *Store) clientExists(id string) bool {
 	return ok
 }
 
+// find returns the copy that clone makes of the record with that ID in t,
+// made under its shard's read lock, or an error wrapping oauth.ErrNotFound.
+func find[T, R any](ctx context.Context, op string, t *table[T], id string, clone func(*T) *R) (*R, error) {
+	if err := begin(ctx, op); err != nil {
+		return nil, err
+	}
+	sh := t.shard(id)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	rec, ok := sh.m[id]
+	if !ok {
+		return nil, fail(op, oauth.ErrNotFound)
+	}
+	return clone(rec), nil
+}
+
 // shardCount is the number of shards of a table, a power of two.
 const shardCount = 32
 

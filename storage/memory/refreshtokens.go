@@ -83,18 +83,7 @@ func later(a, b time.Time) time.Time {
 // FindRefreshToken returns the token with that ID, expired, rotated and
 // revoked ones included, or an error wrapping oauth.ErrNotFound.
 func (s *Store) FindRefreshToken(ctx context.Context, id string) (*oauth.RefreshToken, error) {
-	const op = "find refresh token"
-	if err := begin(ctx, op); err != nil {
-		return nil, err
-	}
-	sh := s.refresh.shard(id)
-	sh.mu.RLock()
-	defer sh.mu.RUnlock()
-	t, ok := sh.m[id]
-	if !ok {
-		return nil, fail(op, oauth.ErrNotFound)
-	}
-	return cloneRefreshToken(t), nil
+	return find(ctx, "find refresh token", s.refresh, id, cloneRefreshToken)
 }
 
 // RotateRefreshToken retires the token oldID (Revoked, RotatedAt = now) and
