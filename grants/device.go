@@ -301,8 +301,8 @@ func newUserCode() (string, error) {
 	return string(out[:]), nil
 }
 
-// displayUserCode returns a normalized user code as shown to users:
-// XXXX-XXXX.
+// displayUserCode returns a normalized user code as shown to users: two
+// groups of four letters joined by a dash (RFC 8628 §6.1).
 func displayUserCode(code string) string {
 	if len(code) != userCodeLen {
 		return code
