@@ -2,11 +2,8 @@ package grants_test
 
 import (
 	"context"
-	"encoding/base64"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"strings"
 	"sync"
 	"testing"
 
@@ -94,27 +91,7 @@ func newDeviceFixture(t testing.TB, configure ...func(*grants.Config)) *deviceFi
 // deviceAuth posts a device authorization request.
 func (f *fixture) deviceAuth(q tokenReq) *response {
 	f.t.Helper()
-	method := q.method
-	if method == "" {
-		method = http.MethodPost
-	}
-	target := "/oauth/device_authorization"
-	if q.query != "" {
-		target += "?" + q.query
-	}
-	r := httptest.NewRequest(method, target, strings.NewReader(q.form.Encode()))
-	ct := q.contentType
-	if ct == "" {
-		ct = "application/x-www-form-urlencoded"
-	}
-	r.Header.Set("Content-Type", ct)
-	if q.basic {
-		r.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(q.basicUser+":"+q.basicPass)))
-	}
-	if q.rawAuth != "" {
-		r.Header.Set("Authorization", q.rawAuth)
-	}
-	return f.do(r)
+	return f.post("/oauth/device_authorization", q)
 }
 
 // issued is a device authorization response's device_code and user_code.

@@ -292,15 +292,21 @@ func (f *fixture) do(r *http.Request) *response {
 
 func (f *fixture) token(q tokenReq) *response {
 	f.t.Helper()
+	return f.post("/oauth/token", q)
+}
+
+// post sends q to the endpoint at path (say "/oauth/revoke"): its form as
+// the body, its query, method, content type and credentials.
+func (f *fixture) post(path string, q tokenReq) *response {
+	f.t.Helper()
 	method := q.method
 	if method == "" {
 		method = http.MethodPost
 	}
-	target := "/oauth/token"
 	if q.query != "" {
-		target += "?" + q.query
+		path += "?" + q.query
 	}
-	r := httptest.NewRequest(method, target, strings.NewReader(q.form.Encode()))
+	r := httptest.NewRequest(method, path, strings.NewReader(q.form.Encode()))
 	ct := q.contentType
 	if ct == "" {
 		ct = "application/x-www-form-urlencoded"

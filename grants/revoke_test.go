@@ -2,9 +2,7 @@ package grants_test
 
 import (
 	"context"
-	"encoding/base64"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -14,29 +12,6 @@ import (
 	"github.com/oauthkit/oauth/storage/memory"
 	"github.com/oauthkit/oauth/tokens"
 )
-
-// post sends q to the endpoint at path (say "/oauth/revoke"), as f.token
-// does to the token endpoint.
-func (f *fixture) post(path string, q tokenReq) *response {
-	f.t.Helper()
-	method := q.method
-	if method == "" {
-		method = http.MethodPost
-	}
-	r := httptest.NewRequest(method, path, strings.NewReader(q.form.Encode()))
-	ct := q.contentType
-	if ct == "" {
-		ct = "application/x-www-form-urlencoded"
-	}
-	r.Header.Set("Content-Type", ct)
-	if q.basic {
-		r.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(q.basicUser+":"+q.basicPass)))
-	}
-	if q.rawAuth != "" {
-		r.Header.Set("Authorization", q.rawAuth)
-	}
-	return f.do(r)
-}
 
 // revoke asks the revocation endpoint to revoke token as C, with an
 // optional token_type_hint.
