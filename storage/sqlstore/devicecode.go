@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -39,10 +40,18 @@ func (s *Store) CreateDeviceCode(ctx context.Context, d *oauth.DeviceCode) error
 		if err != nil && classify(err) == errUnique {
 			err = s.retryDevice(ctx, d, err)
 		}
-		// A serialization failure (PostgreSQL at a stricter isolation than
-		// READ COMMITTED) of these autocommit statements wrote nothing.
-		if err == nil || attempt == maxAttempts || classify(err) != errRetryable || ctx.Err() != nil {
+		// A deadlock (InnoDB, between racing INSERTs of one user code and
+		// the UPDATE that frees an expired code's slot) or a serialization
+		// failure (PostgreSQL at a stricter isolation than READ COMMITTED)
+		// of these autocommit statements wrote nothing: try again, after a
+		// random pause so that the racers do not meet again in step.
+		if err == nil || attempt == createDeviceAttempts || classify(err) != errRetryable || ctx.Err() != nil {
 			break
+		}
+		pause := time.Duration(1+rand.IntN(5*attempt)) * time.Millisecond
+		select {
+		case <-ctx.Done():
+		case <-time.After(pause):
 		}
 	}
 	if err != nil {
@@ -50,6 +59,12 @@ func (s *Store) CreateDeviceCode(ctx context.Context, d *oauth.DeviceCode) error
 	}
 	return nil
 }
+
+// createDeviceAttempts bounds how often CreateDeviceCode runs again after a
+// deadlock or serialization failure. Racing creates of one user code
+// deadlock each other on MySQL far more than other writes do, so this is
+// more than maxAttempts.
+const createDeviceAttempts = 10
 
 func (s *Store) insertDevice(ctx context.Context, d *oauth.DeviceCode) error {
 	_, err := s.db.ExecContext(ctx, s.q.insertDevice, d.ID, d.UserCode, d.ClientID, nullable(d.UserID),
