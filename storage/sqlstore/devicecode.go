@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -34,26 +33,17 @@ func (s *Store) CreateDeviceCode(ctx context.Context, d *oauth.DeviceCode) error
 	if d.CreatedAt.IsZero() {
 		d.CreatedAt = s.now()
 	}
-	var err error
-	for attempt := 1; ; attempt++ {
-		err = s.insertDevice(ctx, d)
+	// A deadlock (InnoDB, between racing INSERTs of one user code and the
+	// UPDATE that frees an expired code's slot) or a serialization failure
+	// (PostgreSQL at a stricter isolation than READ COMMITTED) of these
+	// autocommit statements wrote nothing, so they may run again.
+	err := retrying(ctx, createDeviceAttempts, func() error {
+		err := s.insertDevice(ctx, d)
 		if err != nil && classify(err) == errUnique {
 			err = s.retryDevice(ctx, d, err)
 		}
-		// A deadlock (InnoDB, between racing INSERTs of one user code and
-		// the UPDATE that frees an expired code's slot) or a serialization
-		// failure (PostgreSQL at a stricter isolation than READ COMMITTED)
-		// of these autocommit statements wrote nothing: try again, after a
-		// random pause so that the racers do not meet again in step.
-		if err == nil || attempt == createDeviceAttempts || classify(err) != errRetryable || ctx.Err() != nil {
-			break
-		}
-		pause := time.Duration(1+rand.IntN(5*attempt)) * time.Millisecond
-		select {
-		case <-ctx.Done():
-		case <-time.After(pause):
-		}
-	}
+		return err
+	})
 	if err != nil {
 		return opError(op, d.ID, translate(err, "client"))
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"path"
 	"slices"
 	"strconv"
@@ -126,6 +127,11 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if s.dialect == SQLite {
+		if err := s.sqliteFirstConnection(ctx); err != nil {
+			return fmt.Errorf("sqlstore: migrate %v: %w", s.dialect, err)
+		}
+	}
 	if err := s.checkSession(ctx); err != nil {
 		return err
 	}
@@ -141,6 +147,26 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return fmt.Errorf("sqlstore: migrate %v: %w", s.dialect, err)
 	}
 	return nil
+}
+
+// sqliteFirstConnection opens a connection, trying again for up to ten
+// seconds while SQLite answers "database is locked". A new connection
+// switches the file to WAL mode, which needs the file to itself; processes
+// opening a new database at the same moment can be refused that at once,
+// without the busy timeout's wait.
+func (s *Store) sqliteFirstConnection(ctx context.Context) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := s.db.PingContext(ctx)
+		if err == nil || !strings.Contains(err.Error(), "database is locked") || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(10+rand.IntN(40)) * time.Millisecond):
+		}
+	}
 }
 
 // checkSession refuses connection settings under which the store would not

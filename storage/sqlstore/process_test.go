@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"strings"
@@ -50,8 +51,18 @@ func TestChildProcess(t *testing.T) {
 	}
 	defer s.Close()
 	ctx := context.Background()
-	if err := s.DB().PingContext(ctx); err != nil {
-		t.Fatal(err)
+	// Processes opening a new SQLite file at once can be refused its
+	// switch to WAL mode ("database is locked") without waiting; Migrate
+	// tries again, and so does this first contact.
+	for i := 0; ; i++ {
+		err := s.DB().PingContext(ctx)
+		if err == nil {
+			break
+		}
+		if i == 200 || !strings.Contains(err.Error(), "database is locked") {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(10+rand.IntN(40)) * time.Millisecond)
 	}
 	fmt.Println("READY")
 	in := bufio.NewScanner(os.Stdin)
@@ -94,15 +105,21 @@ type child struct {
 
 func (c *child) next(t *testing.T, want string) string {
 	t.Helper()
+	var other []string // what the child printed instead, such as a t.Fatal
 	for {
 		select {
 		case line, ok := <-c.lines:
 			if !ok {
-				t.Fatalf("child %d ended before %s; stderr:\n%s", c.cmd.Process.Pid, want, c.stderr.String())
+				// Wait for the process, so that its stderr is copied in
+				// full before it is read.
+				err := c.cmd.Wait()
+				t.Fatalf("child %d ended (%v) before %s; stdout:\n%s\nstderr:\n%s",
+					c.cmd.Process.Pid, err, want, strings.Join(other, "\n"), c.stderr.String())
 			}
 			if strings.HasPrefix(line, want) {
 				return strings.TrimSpace(strings.TrimPrefix(line, want))
 			}
+			other = append(other, line)
 		case <-time.After(2 * time.Minute):
 			t.Fatalf("child %d: no %s within 2 minutes", c.cmd.Process.Pid, want)
 		}

@@ -81,6 +81,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -274,10 +275,25 @@ const maxAttempts = 3
 // SERIALIZABLE) is run again, up to maxAttempts times in all: fn must reset
 // whatever it reports at its start.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	return retrying(ctx, maxAttempts, func() error { return s.tryTx(ctx, fn) })
+}
+
+// retrying runs fn until it succeeds, fails with an error that is not a
+// deadlock or serialization failure, the context ends, or it has run
+// attempts times. Between runs it pauses a random few milliseconds, more
+// after each attempt, so that racers that deadlocked do not meet again in
+// step. fn must be safe to run again after such a failure: the database
+// wrote nothing of it.
+func retrying(ctx context.Context, attempts int, fn func() error) error {
 	for attempt := 1; ; attempt++ {
-		err := s.tryTx(ctx, fn)
-		if err == nil || attempt == maxAttempts || classify(err) != errRetryable || ctx.Err() != nil {
+		err := fn()
+		if err == nil || attempt == attempts || classify(err) != errRetryable || ctx.Err() != nil {
 			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(1+rand.IntN(5*attempt)) * time.Millisecond):
 		}
 	}
 }
