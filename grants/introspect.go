@@ -199,19 +199,26 @@ func (s *Server) lookupOpaqueAccess(ctx context.Context, id string, now time.Tim
 	if !t.Active(now) {
 		return nil, nil
 	}
+	info := s.storedIntrospection(TokenTypeBearer, t.ID, t.ClientID, t.UserID, t.Scopes, t.CreatedAt, t.ExpiresAt)
+	info.Audience = s.cfg.OpaqueTokenAudience
+	return info, nil
+}
+
+// storedIntrospection is the answer for an active token known by its stored
+// record: issued, and valid from, when it was created.
+func (s *Server) storedIntrospection(tokenType, id, clientID, userID string, scopes []string, created, expires time.Time) *Introspection {
 	return &Introspection{
-		TokenType: TokenTypeBearer,
-		Scopes:    t.Scopes,
-		ClientID:  t.ClientID,
-		UserID:    t.UserID,
-		Subject:   cmpOr(t.UserID, t.ClientID),
-		Audience:  s.cfg.OpaqueTokenAudience,
+		TokenType: tokenType,
+		Scopes:    scopes,
+		ClientID:  clientID,
+		UserID:    userID,
+		Subject:   cmpOr(userID, clientID),
 		Issuer:    s.cfg.Issuer,
-		ID:        t.ID,
-		IssuedAt:  t.CreatedAt,
-		NotBefore: t.CreatedAt,
-		ExpiresAt: t.ExpiresAt,
-	}, nil
+		ID:        id,
+		IssuedAt:  created,
+		NotBefore: created,
+		ExpiresAt: expires,
+	}
 }
 
 func (s *Server) lookupRefresh(ctx context.Context, id string, now time.Time) (*Introspection, error) {
@@ -228,18 +235,7 @@ func (s *Server) lookupRefresh(ctx context.Context, id string, now time.Time) (*
 	if !t.Active(now) {
 		return nil, nil
 	}
-	return &Introspection{
-		TokenType: TokenTypeRefresh,
-		Scopes:    t.Scopes,
-		ClientID:  t.ClientID,
-		UserID:    t.UserID,
-		Subject:   cmpOr(t.UserID, t.ClientID),
-		Issuer:    s.cfg.Issuer,
-		ID:        t.ID,
-		IssuedAt:  t.CreatedAt,
-		NotBefore: t.CreatedAt,
-		ExpiresAt: t.ExpiresAt,
-	}, nil
+	return s.storedIntrospection(TokenTypeRefresh, t.ID, t.ClientID, t.UserID, t.Scopes, t.CreatedAt, t.ExpiresAt), nil
 }
 
 // verifyJWT checks a JWT access token's signature, typ, iss, aud and
